@@ -1,0 +1,36 @@
+# The two commands (see README): `make run` and `make test`.
+# Both install what is missing (scripts/setup) and build first.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all setup build frontend run test test-unit test-integration bench clean
+
+all: build
+
+setup:
+	scripts/setup
+
+build:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+frontend:
+	@if [ -f frontend/package.json ]; then npm run build --prefix frontend; fi
+
+run: setup build frontend
+	scripts/run
+
+test: setup build frontend
+	scripts/test
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+test-integration: build
+	node --test --test-concurrency=1 tests/integration/
+
+bench: build
+	bench/run
+
+clean:
+	rm -rf $(BUILD_DIR)

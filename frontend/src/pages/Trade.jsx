@@ -1,0 +1,101 @@
+import { HouseIcon, BatteryGauge, BoltIcon, MarketIcon } from '../components/Icons.jsx';
+import Switch from '../components/Switch.jsx';
+import { useI18n } from '../i18n/I18nProvider.jsx';
+import { energyBalanceWh } from '../lib/energy.js';
+import { fmt, plain } from '../lib/format.js';
+import { useGrid } from '../state/GridProvider.jsx';
+import { HOUSEHOLDS } from '../state/normalize.js';
+
+// Trade (seed: Trade.jsx): the battery's energy balance, the four households' relays,
+// and the room where the energy market will open.
+export default function Trade() {
+  const { t, locale } = useI18n();
+  const { mode, reading, relays, capacityWh, pending, relayError, setRelay } = useGrid();
+  const balance = energyBalanceWh(reading?.soc, capacityWh);
+  const simulated = mode === 'virtual';
+
+  return (
+    <div className="page page-trade">
+      <h1 className="page-title">{t('trade.title')}</h1>
+
+      <section className="grid-2">
+        <article className="card balance-card">
+          <div className="card-label">
+            {t('trade.balance')}
+            {simulated && <span className="tag tag-sim">{t('common.simulated')}</span>}
+          </div>
+          <div className="big-value">
+            <span data-testid="energy-balance" data-value={balance ?? ''} className="num">{plain(balance)}</span>
+            <span className="unit">Wh</span>
+          </div>
+          <div className="card-hint num">
+            {reading ? t('trade.balanceHint', { soc: fmt(reading.soc, locale), cap: fmt(capacityWh, locale) }) : t('common.noData')}
+          </div>
+        </article>
+
+        <article className="card battery-card">
+          <div className="card-label">{t('trade.battery')}</div>
+          <div className="battery-row">
+            <BatteryGauge percent={reading?.soc ?? null} />
+            <div className="big-value">
+              <span className="num">{plain(reading?.soc)}</span>
+              <span className="unit">%</span>
+            </div>
+          </div>
+          <div className="card-hint solar-line">
+            <BoltIcon size={16} /> {t('trade.solar')}
+            <strong className="num">{fmt(reading?.solar_w, locale, 1)} W</strong>
+          </div>
+        </article>
+      </section>
+
+      <section className="section">
+        <div className="section-head">
+          <h2>{t('trade.households')}</h2>
+          <p className="muted">{simulated ? t('trade.virtualNote') : t('trade.householdsHint')}</p>
+        </div>
+        <div className="households">
+          {HOUSEHOLDS.map((h) => {
+            const state = relays[h];
+            const on = state === true;
+            const stateText = state === null || state === undefined ? t('state.unknown') : t(on ? 'state.on' : 'state.off');
+            return (
+              <article
+                key={h}
+                className={`card household${on ? ' on' : ''}${state == null ? ' unknown' : ''}`}
+                data-testid={`household-${h}`}
+                data-state={on ? 'on' : 'off'}
+              >
+                <HouseIcon on={on} />
+                <div className="household-body">
+                  <h3>{t('trade.household', { h })}</h3>
+                  <span className={`state-pill ${on ? 'on' : 'off'}`}>{pending[h] ? t('trade.pending') : stateText}</span>
+                </div>
+                <Switch
+                  checked={on}
+                  busy={pending[h]}
+                  disabled={mode === 'connecting' || pending[h] || (mode === 'real' && state == null)}
+                  label={t('trade.switchLabel', { h })}
+                  testId={`relay-switch-${h}`}
+                  onChange={(next) => setRelay(h, next)}
+                />
+              </article>
+            );
+          })}
+        </div>
+        <p className="error-line" role="alert">
+          {relayError ? t('trade.relayError', { h: relayError.household, reason: relayError.reason }) : ''}
+        </p>
+      </section>
+
+      <section className="section card market-placeholder" data-testid="market-placeholder" aria-labelledby="market-title">
+        <div className="market-head">
+          <MarketIcon />
+          <h2 id="market-title">{t('trade.market.title')}</h2>
+          <span className="tag">{t('trade.market.badge')}</span>
+        </div>
+        <p className="muted">{t('trade.market.body')}</p>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { fetchJson } from '../lib/api.js';
+import { capacityFromConfig } from '../lib/energy.js';
+import { gridReducer, initialState } from './gridReducer.js';
+import { normalizeReading, normalizeRelays } from './normalize.js';
+import { createSim, simulateStep, SIM_INTERVAL_MS } from './simulator.js';
+import { getSocket } from './socket.js';
+import { loadSimSoc, loadVirtualRelays, RELAYS_KEY, saveSimSoc, saveVirtualRelays } from './virtualStore.js';
+
+// Wires the shared socket, the REST snapshot on (re)connect and the virtual-mode
+// simulator into the pure gridReducer, and offers setRelay to the pages.
+const GridContext = createContext(null);
+
+const RETRY_MS = 2000;
+
+export function GridProvider({ children }) {
+  const [state, dispatch] = useReducer(gridReducer, undefined, initialState);
+  const [pending, setPending] = useState({}); // household → true while a POST is out
+  const [relayError, setRelayError] = useState(null);
+  const epochRef = useRef(0);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+
+  useEffect(() => {
+    const socket = getSocket();
+    let retryTimer = null;
+    const retryLater = () => {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => { if (!socket.connected) socket.connect(); }, RETRY_MS);
+    };
+
+    async function snapshot(epoch) {
+      const [latest, relays] = await Promise.all([
+        fetchJson('/api/data/latest', { timeoutMs: 5000 }),
+        fetchJson('/api/relay/status', { timeoutMs: 5000 }),
+      ]);
+      if (latest.ok) dispatch({ type: 'reading', source: 'real', epoch, reading: normalizeReading(latest.data) });
+      if (relays.ok) dispatch({ type: 'relays', source: 'real', epoch, relays: normalizeRelays(relays.data) });
+      const cfg = await fetchJson('/api/config', { timeoutMs: 5000 });
+      dispatch({ type: 'config', capacityWh: capacityFromConfig(cfg.ok ? cfg.data : null) });
+    }
+
+    const onConnect = () => {
+      const epoch = ++epochRef.current;
+      dispatch({ type: 'connected', epoch });
+      setPending({});
+      setRelayError(null);
+      snapshot(epoch);
+    };
+    const toVirtual = (type) => dispatch({ type, virtualRelays: loadVirtualRelays() });
+    const onDisconnect = (reason) => {
+      toVirtual('disconnected');
+      // After a server-side disconnect socket.io-client does not reconnect on its own.
+      if (reason === 'io server disconnect') retryLater();
+    };
+    const onConnectError = () => {
+      toVirtual('connect_error');
+      // A refused namespace connection (e.g. middleware) also stops the built-in retries.
+      if (!socket.active) retryLater();
+    };
+    const onSunData = (data) =>
+      dispatch({ type: 'reading', source: 'real', epoch: epochRef.current, reading: normalizeReading(data) });
+    const onRelayUpdate = (data) =>
+      dispatch({ type: 'relays', source: 'real', epoch: epochRef.current, relays: normalizeRelays(data) });
+    const onDeviceStatus = (data) =>
+      dispatch({ type: 'device', source: 'real', epoch: epochRef.current, device: data && typeof data === 'object' ? data : null });
+
+    socket.on('connect', onConnect);
+    socket.on('disconnect', onDisconnect);
+    socket.on('connect_error', onConnectError);
+    socket.on('new_sun_data', onSunData);
+    socket.on('relay_status_update', onRelayUpdate);
+    socket.on('device_status', onDeviceStatus);
+    if (socket.connected) onConnect();
+    else socket.connect();
+
+    return () => {
+      clearTimeout(retryTimer);
+      socket.off('connect', onConnect);
+      socket.off('disconnect', onDisconnect);
+      socket.off('connect_error', onConnectError);
+      socket.off('new_sun_data', onSunData);
+      socket.off('relay_status_update', onRelayUpdate);
+      socket.off('device_status', onDeviceStatus);
+    };
+  }, []);
+
+  // Virtual mode: simulated readings every couple of seconds; relays from localStorage
+  // (also when another tab changes them).
+  useEffect(() => {
+    if (state.mode !== 'virtual') return undefined;
+    let sim = createSim(loadSimSoc());
+    let last = Date.now();
+    const tick = () => {
+      const now = new Date();
+      const dtSec = Math.min(60, Math.max(0.5, (now.getTime() - last) / 1000));
+      last = now.getTime();
+      const { relays, capacityWh } = stateRef.current;
+      const step = simulateStep(sim, { now, dtSec, relays, capacityWh });
+      sim = step.sim;
+      saveSimSoc(sim.socExact);
+      dispatch({ type: 'reading', source: 'virtual', reading: step.reading });
+    };
+    tick();
+    const timer = setInterval(tick, SIM_INTERVAL_MS);
+    const onStorage = (e) => {
+      if (e.key === RELAYS_KEY) dispatch({ type: 'relays', source: 'virtual', relays: loadVirtualRelays() });
+    };
+    window.addEventListener('storage', onStorage);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('storage', onStorage);
+    };
+  }, [state.mode]);
+
+  const setRelay = useCallback(async (household, on) => {
+    const { mode } = stateRef.current;
+    setRelayError(null);
+    if (mode === 'virtual') {
+      // Never sent to the backend: virtual switches live in localStorage only.
+      dispatch({ type: 'relays', source: 'virtual', relays: saveVirtualRelays({ [household]: on }) });
+      return;
+    }
+    if (mode !== 'real') return;
+    const epoch = epochRef.current;
+    setPending((p) => ({ ...p, [household]: true }));
+    const res = await fetchJson('/api/relay/update', { method: 'POST', body: { [household]: on }, timeoutMs: 8000 });
+    if (epochRef.current !== epoch) return; // reconnected meanwhile: the snapshot has the truth
+    setPending((p) => ({ ...p, [household]: false }));
+    if (res.ok) {
+      // The broadcast relay_status_update is the authority; use the answer too if it has the state.
+      const relays = normalizeRelays(res.data);
+      if (Object.keys(relays).length) dispatch({ type: 'relays', source: 'real', epoch, relays });
+    } else {
+      const reason = res.kind === 'http' ? `HTTP ${res.status}${res.data?.error ? ` — ${res.data.error}` : ''}` : res.kind;
+      setRelayError({ household, reason });
+    }
+  }, []);
+
+  const value = useMemo(() => ({ ...state, pending, relayError, setRelay }), [state, pending, relayError, setRelay]);
+  return <GridContext.Provider value={value}>{children}</GridContext.Provider>;
+}
+
+export function useGrid() {
+  const ctx = useContext(GridContext);
+  if (!ctx) throw new Error('useGrid outside GridProvider');
+  return ctx;
+}

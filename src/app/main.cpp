@@ -1,0 +1,59 @@
+// solgrid's command line: `solgrid serve` and friends.
+#include "app/server_app.hpp"
+#include "config/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+using namespace solgrid;
+
+int main(int argc, char** argv) {
+    CLI::App cli{"solgrid — real-time backend, dashboard and market for a solar + battery microgrid"};
+    cli.require_subcommand(1);
+    std::string env_file = ".env";
+    cli.add_option("--env-file", env_file, "dotenv file read before the environment")->capture_default_str();
+
+    config::variables overrides;
+    auto* serve = cli.add_subcommand("serve", "run the HTTP + Socket.IO server (REST API, realtime, dashboard)");
+    std::string host, db_path, log_level, cors;
+    int port = -1;
+    serve->add_option("--host", host, "address to listen on (HOST, default 0.0.0.0)");
+    serve->add_option("--port", port, "port to listen on (PORT, default 5000; 0 picks a free one)");
+    serve->add_option("--db-path", db_path, "SQLite file (DB_PATH, default data/solgrid.db)");
+    serve->add_option("--cors-origins", cors, "allowed origins, * or a comma list (CORS_ORIGINS)");
+    serve->add_option("--log-level", log_level, "trace|debug|info|warn|error (LOG_LEVEL)");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+
+    auto flag = [&](const char* name, const std::string& v) {
+        if (!v.empty()) overrides[name] = v;
+    };
+    flag("HOST", host);
+    if (port >= 0) overrides["PORT"] = std::to_string(port);
+    flag("DB_PATH", db_path);
+    flag("CORS_ORIGINS", cors);
+    flag("LOG_LEVEL", log_level);
+
+    config::config cfg;
+    try {
+        cfg = config::load(env_file, overrides);
+    } catch (const config::config_error& e) {
+        std::cerr << "solgrid: configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    app::setup_logging(cfg.log_level);
+
+    try {
+        if (serve->parsed()) return app::run_server(cfg);
+    } catch (const std::exception& e) {
+        spdlog::critical("solgrid could not start: {}", e.what());
+        return 1;
+    }
+    return 0;
+}

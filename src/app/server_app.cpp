@@ -1,0 +1,144 @@
+#include "app/server_app.hpp"
+
+#include "app/fanout_notifier.hpp"
+#include "domain/readings_service.hpp"
+#include "domain/relay_service.hpp"
+#include "http/api_routes.hpp"
+#include "http/static_files.hpp"
+#include "net/http_server.hpp"
+#include "storage/database.hpp"
+#include "storage/sql_stores.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace solgrid::app {
+
+namespace asio = boost::asio;
+
+void raise_fd_limit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
+    }
+}
+
+void setup_logging(const std::string& level) {
+    spdlog::set_level(spdlog::level::from_str(level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+}
+
+namespace {
+
+storage::database_options database_options_from(const config::config& cfg) {
+    storage::database_options o;
+    if (cfg.uses_mysql()) {
+        o.kind = storage::dialect::mysql;
+        o.mysql_host = cfg.db_host;
+        o.mysql_port = cfg.db_port;
+        o.mysql_user = cfg.db_user;
+        o.mysql_password = cfg.db_password;
+        o.mysql_database = cfg.db_database;
+        o.readers = cfg.db_pool_size;
+    } else {
+        o.kind = storage::dialect::sqlite;
+        o.sqlite_path = cfg.db_path;
+        o.readers = 2;
+    }
+    return o;
+}
+
+std::filesystem::path frontend_root(const config::config& cfg) {
+    if (!cfg.frontend_dir.empty()) return cfg.frontend_dir;
+    return "frontend/dist";
+}
+
+}  // namespace
+
+int run_server(const config::config& cfg) {
+    raise_fd_limit();
+    storage::database db(database_options_from(cfg));
+    storage::sql_reading_store reading_store(db);
+    storage::sql_relay_store relay_store(db);
+    fanout_notifier events;
+    domain::readings_service readings(reading_store, events);
+    domain::relay_service relays(relay_store, events);
+
+    int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    asio::io_context ioc(threads);
+
+    // Load the current state before the first request can ask for it.
+    {
+        auto warm = asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                co_await readings.warm_up();
+                co_await relays.warm_up();
+            },
+            asio::use_future);
+        ioc.run();
+        ioc.restart();
+        warm.get();
+    }
+
+    http_api::router router(net::cors_policy(cfg.cors_origins));
+    http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
+                              cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); }, {}};
+    http_api::add_api_routes(router, api);
+
+    auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
+    if (frontend->available())
+        router.fallback([frontend](http_api::request_context& rc) -> asio::awaitable<net::response> {
+            co_return frontend->serve(rc.req, rc.path);
+        });
+    else
+        spdlog::warn("no built frontend at {} (run `make frontend`); serving the API only",
+                     frontend_root(cfg).string());
+
+    net::handlers handlers;
+    handlers.http = [&router](net::request& req, const net::request_info& info) {
+        return router.dispatch(req, info);
+    };
+    net::server_options sopts;
+    sopts.host = cfg.host;
+    sopts.port = cfg.port;
+    sopts.body_limit = cfg.max_body_bytes;
+    sopts.read_timeout = cfg.http_read_timeout;
+    net::http_server server(ioc, sopts, handlers);
+    server.start();
+    spdlog::info("solgrid listening on http://{}:{} ({} threads, storage {})", cfg.host, server.port(), threads,
+                 cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path);
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: shutting down", sig);
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                co_await server.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_grace));
+                ioc.stop();
+            },
+            asio::detached);
+    });
+
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : pool) t.join();
+    db.close();
+    spdlog::info("solgrid stopped");
+    return 0;
+}
+
+}  // namespace solgrid::app

@@ -1,0 +1,191 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace solgrid::config {
+namespace {
+
+std::string trim(std::string s) {
+    auto not_space = [](unsigned char c) { return !std::isspace(c); };
+    s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+    s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+    return s;
+}
+
+[[noreturn]] void fail(const std::string& name, const std::string& why, const std::string& value) {
+    throw config_error(name + ": " + why + " (got '" + value + "')");
+}
+
+long long parse_int(const std::string& name, const std::string& v, long long lo, long long hi) {
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+        n = std::stoll(v, &used, 10);
+    } catch (const std::exception&) {
+        fail(name, "must be an integer", v);
+    }
+    if (used != v.size()) fail(name, "must be an integer", v);
+    if (n < lo || n > hi)
+        fail(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi), v);
+    return n;
+}
+
+double parse_positive(const std::string& name, const std::string& v) {
+    std::size_t used = 0;
+    double d = 0;
+    try {
+        d = std::stod(v, &used);
+    } catch (const std::exception&) {
+        fail(name, "must be a number", v);
+    }
+    if (used != v.size() || !std::isfinite(d) || d <= 0) fail(name, "must be a positive number", v);
+    return d;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+    std::vector<std::string> out;
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item = trim(item);
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_variables() {
+    static const std::vector<std::string> names = {
+        "HOST", "PORT", "THREADS", "CORS_ORIGINS", "MAX_BODY_BYTES", "HTTP_READ_TIMEOUT_S",
+        "SHUTDOWN_GRACE_S", "FRONTEND_DIR", "DB_PATH", "DB_HOST", "DB_PORT", "DB_USER",
+        "DB_PASSWORD", "DB_DATABASE", "DB_POOL_SIZE", "ARDUINO_URL", "BATTERY_CAPACITY_WH",
+        "LOG_LEVEL", "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
+        "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS"};
+    return names;
+}
+
+variables parse_dotenv(const std::string& text) {
+    variables vars;
+    std::stringstream ss(text);
+    std::string line;
+    int lineno = 0;
+    while (std::getline(ss, line)) {
+        ++lineno;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        if (line.rfind("export ", 0) == 0) line = trim(line.substr(7));
+        auto eq = line.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw config_error(".env line " + std::to_string(lineno) + ": expected KEY=VALUE");
+        std::string key = trim(line.substr(0, eq));
+        std::string value = trim(line.substr(eq + 1));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        } else if (auto hash = value.find(" #"); hash != std::string::npos) {
+            value = trim(value.substr(0, hash));  // inline comment after an unquoted value
+        }
+        vars[key] = value;
+    }
+    return vars;
+}
+
+variables read_dotenv_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return {};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_dotenv(ss.str());
+}
+
+variables read_environment() {
+    variables vars;
+    for (const auto& name : known_variables())
+        if (const char* v = std::getenv(name.c_str())) vars[name] = v;
+    return vars;
+}
+
+config from_variables(const variables& vars) {
+    config c;
+    auto get = [&](const char* name) -> const std::string* {
+        auto it = vars.find(name);
+        return it == vars.end() ? nullptr : &it->second;
+    };
+    auto ms = [&](const char* name, std::chrono::milliseconds& out, long long lo, long long hi) {
+        if (auto v = get(name)) out = std::chrono::milliseconds(parse_int(name, *v, lo, hi));
+    };
+
+    if (auto v = get("HOST")) {
+        if (v->empty()) fail("HOST", "must not be empty", *v);
+        c.host = *v;
+    }
+    if (auto v = get("PORT")) c.port = static_cast<std::uint16_t>(parse_int("PORT", *v, 0, 65535));
+    if (auto v = get("THREADS")) c.threads = static_cast<int>(parse_int("THREADS", *v, 0, 256));
+    if (auto v = get("CORS_ORIGINS")) {
+        c.cors_origins = split_list(*v);
+        if (c.cors_origins.empty()) fail("CORS_ORIGINS", "must be * or a comma-separated list of origins", *v);
+        for (const auto& o : c.cors_origins)
+            if (o != "*" && o.find("://") == std::string::npos)
+                fail("CORS_ORIGINS", "each origin must look like http://host:port", o);
+    }
+    if (auto v = get("MAX_BODY_BYTES"))
+        c.max_body_bytes = static_cast<std::size_t>(parse_int("MAX_BODY_BYTES", *v, 64, 1LL << 30));
+    if (auto v = get("HTTP_READ_TIMEOUT_S"))
+        c.http_read_timeout = std::chrono::seconds(parse_int("HTTP_READ_TIMEOUT_S", *v, 1, 3600));
+    if (auto v = get("SHUTDOWN_GRACE_S"))
+        c.shutdown_grace = std::chrono::seconds(parse_int("SHUTDOWN_GRACE_S", *v, 0, 600));
+    if (auto v = get("FRONTEND_DIR")) c.frontend_dir = *v;
+
+    if (auto v = get("DB_PATH")) {
+        if (v->empty()) fail("DB_PATH", "must not be empty", *v);
+        c.db_path = *v;
+    }
+    if (auto v = get("DB_HOST")) c.db_host = *v;
+    if (auto v = get("DB_PORT")) c.db_port = static_cast<std::uint16_t>(parse_int("DB_PORT", *v, 1, 65535));
+    if (auto v = get("DB_USER")) c.db_user = *v;
+    if (auto v = get("DB_PASSWORD")) c.db_password = *v;
+    if (auto v = get("DB_DATABASE")) {
+        if (v->empty()) fail("DB_DATABASE", "must not be empty", *v);
+        c.db_database = *v;
+    }
+    if (auto v = get("DB_POOL_SIZE")) c.db_pool_size = static_cast<int>(parse_int("DB_POOL_SIZE", *v, 1, 64));
+
+    if (auto v = get("ARDUINO_URL")) {
+        if (!v->empty() && v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+            fail("ARDUINO_URL", "must start with http:// (the Arduino's own http://IP:port)", *v);
+        c.arduino_url = *v;
+        while (!c.arduino_url.empty() && c.arduino_url.back() == '/') c.arduino_url.pop_back();
+    }
+    if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
+    if (auto v = get("LOG_LEVEL")) {
+        static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+        if (std::find(levels.begin(), levels.end(), *v) == levels.end())
+            fail("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off", *v);
+        c.log_level = *v;
+    }
+
+    ms("PING_INTERVAL_MS", c.engineio.ping_interval, 50, 3600000);
+    ms("PING_TIMEOUT_MS", c.engineio.ping_timeout, 50, 3600000);
+    ms("CONNECT_TIMEOUT_MS", c.engineio.connect_timeout, 50, 3600000);
+    ms("RECOVERY_WINDOW_MS", c.engineio.recovery_window, 0, 24LL * 3600000);
+    if (auto v = get("MAX_PAYLOAD_BYTES"))
+        c.engineio.max_payload = static_cast<std::size_t>(parse_int("MAX_PAYLOAD_BYTES", *v, 64, 1LL << 30));
+    if (auto v = get("MAX_QUEUED_PACKETS"))
+        c.engineio.max_queued_packets = static_cast<std::size_t>(parse_int("MAX_QUEUED_PACKETS", *v, 16, 1 << 24));
+    return c;
+}
+
+config load(const std::string& dotenv_path, const variables& overrides) {
+    variables vars = read_dotenv_file(dotenv_path);
+    for (auto& [k, v] : read_environment()) vars[k] = v;
+    for (auto& [k, v] : overrides) vars[k] = v;
+    return from_variables(vars);
+}
+
+}  // namespace solgrid::config

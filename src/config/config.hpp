@@ -1,0 +1,83 @@
+// Typed configuration of solgrid, read once at start-up: `.env` in the working
+// directory, then the process environment, then command-line flags (later
+// wins). Built on the main thread before anything runs; read-only afterwards,
+// so any thread may read it. A bad value throws config_error naming the
+// variable; nothing starts with a config it cannot honour.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace solgrid::config {
+
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+using variables = std::map<std::string, std::string>;
+
+struct engineio_settings {
+    std::chrono::milliseconds ping_interval{25000};
+    std::chrono::milliseconds ping_timeout{20000};
+    std::chrono::milliseconds connect_timeout{45000};
+    std::size_t max_payload = 1000000;
+    std::chrono::milliseconds recovery_window{120000};  // 0 disables recovery
+    std::size_t max_queued_packets = 4096;               // per connection
+};
+
+struct config {
+    // network
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 5000;
+    int threads = 0;  // 0: one per core
+    std::vector<std::string> cors_origins{"*"};
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::chrono::seconds http_read_timeout{30};
+    std::chrono::seconds shutdown_grace{10};
+    std::string frontend_dir;  // empty: frontend/dist if present
+
+    // storage
+    std::string db_path = "data/solgrid.db";
+    std::string db_host;  // non-empty selects MySQL/MariaDB
+    std::uint16_t db_port = 3306;
+    std::string db_user;
+    std::string db_password;
+    std::string db_database = "solar_ess";
+    int db_pool_size = 4;
+
+    // device and energy
+    std::string arduino_url;
+    double battery_capacity_wh = 10000.0;
+
+    std::string log_level = "info";
+
+    engineio_settings engineio;
+
+    bool uses_mysql() const { return !db_host.empty(); }
+};
+
+// KEY=VALUE lines; `#` comments, blank lines, optional `export `, single or
+// double quotes around the value. Throws config_error on a malformed line.
+variables parse_dotenv(const std::string& text);
+
+// Reads `path` if it exists (a missing file is not an error).
+variables read_dotenv_file(const std::string& path);
+
+// The process environment, restricted to the names solgrid knows.
+variables read_environment();
+
+// Every variable solgrid reads, for validation and for `.env.example`.
+const std::vector<std::string>& known_variables();
+
+// Builds and validates the typed config; unknown names are ignored.
+config from_variables(const variables& vars);
+
+// `.env` (if present) + environment + `overrides` (flags), validated.
+config load(const std::string& dotenv_path, const variables& overrides);
+
+}  // namespace solgrid::config

@@ -1,0 +1,89 @@
+#include "domain/types.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace solgrid::domain {
+
+std::optional<rule_violation> check(const reading& r) {
+    if (r.soc < 0 || r.soc > 100) return rule_violation{"soc", "soc must be an integer between 0 and 100"};
+    if (!std::isfinite(r.solar_w) || r.solar_w < 0)
+        return rule_violation{"solar_w", "solar_w must be a finite number >= 0"};
+    if (!std::isfinite(r.lux) || r.lux < 0) return rule_violation{"lux", "lux must be a finite number >= 0"};
+    return std::nullopt;
+}
+
+std::string to_iso8601(time_point t) {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int millis = static_cast<int>(ms - static_cast<long long>(secs) * 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    return buf;
+}
+
+std::optional<time_point> parse_iso8601(const std::string& s) {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::size_t pos = 0;
+    auto digits = [&](int n, int& out) {
+        if (pos + n > s.size()) return false;
+        out = 0;
+        for (int i = 0; i < n; ++i) {
+            char c = s[pos + i];
+            if (c < '0' || c > '9') return false;
+            out = out * 10 + (c - '0');
+        }
+        pos += n;
+        return true;
+    };
+    auto lit = [&](char c) {
+        if (pos < s.size() && s[pos] == c) {
+            ++pos;
+            return true;
+        }
+        return false;
+    };
+    if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d)) return std::nullopt;
+    long long micros = 0;
+    int offset_min = 0;
+    if (pos < s.size()) {
+        if (!(lit('T') || lit(' ') || lit('t'))) return std::nullopt;
+        if (!digits(2, h) || !lit(':') || !digits(2, mi)) return std::nullopt;
+        if (lit(':') && !digits(2, sec)) return std::nullopt;
+        if (lit('.')) {
+            int n = 0;
+            long long frac = 0;
+            while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+                if (n < 6) frac = frac * 10 + (s[pos] - '0'), ++n;
+                ++pos;
+            }
+            if (n == 0) return std::nullopt;
+            while (n < 6) frac *= 10, ++n;
+            micros = frac;
+        }
+        if (lit('Z') || lit('z')) {
+        } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+            int sign = s[pos] == '-' ? -1 : 1;
+            ++pos;
+            int oh = 0, om = 0;
+            if (!digits(2, oh)) return std::nullopt;
+            lit(':');
+            if (!digits(2, om)) return std::nullopt;
+            offset_min = sign * (oh * 60 + om);
+        }
+    }
+    if (pos != s.size()) return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    using namespace std::chrono;
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;
+    auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} - minutes{offset_min};
+    return time_point{duration_cast<clock::duration>(tp.time_since_epoch())};
+}
+
+}  // namespace solgrid::domain

@@ -1,0 +1,69 @@
+// Plain value types of the microgrid: a sensor reading and the four relays.
+// Values only; safe to copy between threads.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace solgrid::domain {
+
+using clock = std::chrono::system_clock;
+using time_point = clock::time_point;
+
+// One reading as the Arduino posts it.
+struct reading {
+    int soc = 0;           // state of charge, percent 0..100
+    double solar_w = 0.0;  // solar power, W >= 0
+    double lux = 0.0;      // illuminance, lx >= 0
+};
+
+// A reading once it is committed to storage.
+struct stored_reading {
+    std::int64_t id = 0;
+    reading value;
+    time_point at;
+};
+
+// Households A..D, each fed through one relay.
+inline constexpr std::array<char, 4> household_names = {'A', 'B', 'C', 'D'};
+
+struct relay_state {
+    std::array<bool, 4> on{};  // index 0 = A
+
+    bool operator==(const relay_state&) const = default;
+};
+
+// A partial update: only the households named are changed.
+struct relay_patch {
+    std::array<std::optional<bool>, 4> on{};
+
+    bool empty() const {
+        for (const auto& v : on)
+            if (v) return false;
+        return true;
+    }
+    relay_state applied_to(relay_state s) const {
+        for (std::size_t i = 0; i < on.size(); ++i)
+            if (on[i]) s.on[i] = *on[i];
+        return s;
+    }
+};
+
+// A rule of the domain that an input broke: which field, and why.
+struct rule_violation {
+    std::string field;
+    std::string message;
+};
+
+// Range rules for a reading (types are checked where it is parsed).
+std::optional<rule_violation> check(const reading& r);
+
+// ISO-8601 in UTC with milliseconds and a zone: 2026-11-26T14:25:28.123Z
+std::string to_iso8601(time_point t);
+// Parses ISO-8601 with a zone (Z or ±hh:mm) or a bare date/time taken as UTC.
+std::optional<time_point> parse_iso8601(const std::string& s);
+
+}  // namespace solgrid::domain

@@ -1,0 +1,164 @@
+#include "http/api_routes.hpp"
+
+#include "http/json_response.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cmath>
+
+namespace solgrid::http_api {
+namespace {
+
+std::optional<boost::json::object> parse_object(std::string_view body, domain::rule_violation& problem) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec) {
+        problem = {"", "body must be valid JSON: " + ec.message()};
+        return std::nullopt;
+    }
+    if (!v.is_object()) {
+        problem = {"", "body must be a JSON object"};
+        return std::nullopt;
+    }
+    return std::move(v.as_object());
+}
+
+// A finite JSON number, or nullopt (strings, booleans, null are not numbers).
+std::optional<double> number(const boost::json::value& v) {
+    if (v.is_int64()) return static_cast<double>(v.as_int64());
+    if (v.is_uint64()) return static_cast<double>(v.as_uint64());
+    if (v.is_double()) return v.as_double();
+    return std::nullopt;
+}
+
+}  // namespace
+
+parsed_reading parse_reading(std::string_view body) {
+    parsed_reading out;
+    auto obj = parse_object(body, out.problem);
+    if (!obj) return out;
+    domain::reading r;
+    const auto* soc = obj->if_contains("soc");
+    if (!soc) return out.problem = {"soc", "soc is required"}, out;
+    auto soc_n = number(*soc);
+    // An integral float (85.0, as some microcontroller JSON writers print) is an integer.
+    if (!soc_n || std::floor(*soc_n) != *soc_n)
+        return out.problem = {"soc", "soc must be an integer between 0 and 100"}, out;
+    if (*soc_n < 0 || *soc_n > 100) return out.problem = {"soc", "soc must be an integer between 0 and 100"}, out;
+    r.soc = static_cast<int>(*soc_n);
+    for (auto [name, target] : {std::pair{"solar_w", &r.solar_w}, std::pair{"lux", &r.lux}}) {
+        const auto* v = obj->if_contains(name);
+        if (!v) return out.problem = {name, std::string(name) + " is required"}, out;
+        auto n = number(*v);
+        if (!n) return out.problem = {name, std::string(name) + " must be a number >= 0"}, out;
+        *target = *n;
+    }
+    if (auto bad = domain::check(r)) return out.problem = *bad, out;
+    out.value = r;
+    return out;
+}
+
+parsed_patch parse_relay_patch(std::string_view body) {
+    parsed_patch out;
+    auto obj = parse_object(body, out.problem);
+    if (!obj) return out;
+    domain::relay_patch p;
+    for (const auto& kv : *obj) {
+        std::string key(kv.key());
+        if (key.size() != 1 || key[0] < 'A' || key[0] > 'D')
+            return out.problem = {key, "unknown household '" + key + "'; expected A, B, C or D"}, out;
+        if (!kv.value().is_bool()) return out.problem = {key, key + " must be true or false"}, out;
+        p.on[static_cast<std::size_t>(key[0] - 'A')] = kv.value().as_bool();
+    }
+    if (p.empty()) return out.problem = {"", "body must name at least one of A, B, C, D"}, out;
+    out.value = p;
+    return out;
+}
+
+void add_api_routes(router& r, api_context ctx) {
+    auto c = std::make_shared<api_context>(std::move(ctx));
+    const auto started = std::chrono::steady_clock::now();
+
+    r.add(http::verb::post, "/api/data/solar", [c](request_context& rc) -> asio::awaitable<response> {
+        auto parsed = parse_reading(rc.req.body());
+        if (!parsed.value)
+            co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
+        try {
+            auto stored = co_await c->readings.record(*parsed.value);
+            auto data = domain::readings_service::to_json(stored);
+            data["id"] = stored.id;
+            co_return success(http::status::created, "sensor data saved", data, rc.req.version());
+        } catch (const domain::storage_unavailable& e) {
+            co_return error(http::status::service_unavailable, "database unavailable; reading not stored", {},
+                            rc.req.version());
+        }
+    });
+
+    r.add(http::verb::get, "/api/data/latest", [c](request_context& rc) -> asio::awaitable<response> {
+        auto latest = c->readings.latest();
+        if (!latest) co_return error(http::status::not_found, "no sensor data yet", {}, rc.req.version());
+        co_return json(http::status::ok, domain::readings_service::to_json(*latest), rc.req.version());
+    });
+
+    r.add(http::verb::post, "/api/relay/update", [c](request_context& rc) -> asio::awaitable<response> {
+        auto parsed = parse_relay_patch(rc.req.body());
+        if (!parsed.value)
+            co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
+        try {
+            auto state = co_await c->relays.update(*parsed.value, "api");
+            co_return success(http::status::ok, "relay status updated", domain::relay_service::to_json(state),
+                              rc.req.version());
+        } catch (const domain::storage_unavailable&) {
+            co_return error(http::status::service_unavailable, "database unavailable; relay state not changed", {},
+                            rc.req.version());
+        }
+    });
+
+    r.add(http::verb::get, "/api/relay/status", [c](request_context& rc) -> asio::awaitable<response> {
+        co_return json(http::status::ok, domain::relay_service::to_json(c->relays.current()), rc.req.version());
+    });
+
+    // The four household channels: what each is fed by, in one list.
+    r.add(http::verb::get, "/api/channels", [c](request_context& rc) -> asio::awaitable<response> {
+        auto state = c->relays.current();
+        boost::json::array list;
+        for (std::size_t i = 0; i < domain::household_names.size(); ++i)
+            list.push_back({{"id", std::string(1, domain::household_names[i])}, {"relay_on", state.on[i]}});
+        co_return json(http::status::ok, {{"channels", list}}, rc.req.version());
+    });
+
+    // Battery energy now, from the newest SoC.
+    r.add(http::verb::get, "/api/energy/balance", [c](request_context& rc) -> asio::awaitable<response> {
+        boost::json::object o;
+        o["battery_capacity_wh"] = c->battery_capacity_wh;
+        if (auto latest = c->readings.latest()) {
+            o["soc"] = latest->value.soc;
+            o["energy_wh"] = latest->value.soc / 100.0 * c->battery_capacity_wh;
+            o["timestamp"] = domain::to_iso8601(latest->at);
+        } else {
+            o["soc"] = nullptr;
+            o["energy_wh"] = nullptr;
+            o["timestamp"] = nullptr;
+        }
+        co_return json(http::status::ok, o, rc.req.version());
+    });
+
+    r.add(http::verb::get, "/api/config", [c](request_context& rc) -> asio::awaitable<response> {
+        co_return json(http::status::ok, {{"battery_capacity_wh", c->battery_capacity_wh}, {"storage", c->storage_kind}},
+                       rc.req.version());
+    });
+
+    r.add(http::verb::get, "/healthz", [c, started](request_context& rc) -> asio::awaitable<response> {
+        bool db_ok = !c->storage_healthy || c->storage_healthy();
+        boost::json::object o;
+        o["status"] = db_ok ? "ok" : "degraded";
+        o["database"] = {{"kind", c->storage_kind}, {"ok", db_ok}};
+        o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+        if (c->extra_health)
+            for (auto& kv : c->extra_health()) o[kv.key()] = kv.value();
+        co_return json(db_ok ? http::status::ok : http::status::service_unavailable, o, rc.req.version());
+    });
+}
+
+}  // namespace solgrid::http_api

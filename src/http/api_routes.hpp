@@ -1,0 +1,37 @@
+// The REST API of SPEC §2 (data, relay, channels, energy) and /healthz,
+// registered on a router. Handlers parse and validate JSON, call the domain
+// services, and map domain failures to statuses (storage_unavailable → 503).
+#pragma once
+
+#include "domain/readings_service.hpp"
+#include "domain/relay_service.hpp"
+#include "http/router.hpp"
+
+namespace solgrid::http_api {
+
+struct api_context {
+    domain::readings_service& readings;
+    domain::relay_service& relays;
+    double battery_capacity_wh = 10000.0;
+    std::string storage_kind;                      // "sqlite" / "mysql"
+    std::function<bool()> storage_healthy;         // for /healthz
+    std::function<boost::json::object()> extra_health;  // realtime stats, optional
+};
+
+// Parses a sensor POST body into a reading, or says which field is wrong.
+struct parsed_reading {
+    std::optional<domain::reading> value;
+    domain::rule_violation problem;
+};
+parsed_reading parse_reading(std::string_view body);
+
+// Parses a relay update body ({"A":true,...}, any subset, booleans only).
+struct parsed_patch {
+    std::optional<domain::relay_patch> value;
+    domain::rule_violation problem;
+};
+parsed_patch parse_relay_patch(std::string_view body);
+
+void add_api_routes(router& r, api_context ctx);
+
+}  // namespace solgrid::http_api

@@ -1,0 +1,182 @@
+#include "net/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <spdlog/spdlog.h>
+
+namespace solgrid::net {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+response plain_error(http::status status, unsigned version, std::string_view message) {
+    response res{status, version};
+    res.set(http::field::server, "solgrid");
+    res.set(http::field::content_type, "application/json");
+    res.body() = std::string(R"({"success":false,"error":")") + std::string(message) + "\"}";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace
+
+// Shared between the session coroutine (on its strand) and shutdown().
+struct http_server::conn {
+    beast::tcp_stream* stream = nullptr;
+    asio::any_io_executor executor;
+    bool busy = false;          // a request is being handled; touched on the strand
+    bool close_after = false;   // shutdown asked: finish this response, then close
+};
+
+http_server::http_server(asio::io_context& ioc, server_options opts, handlers h)
+    : ioc_(ioc), opts_(std::move(opts)), handlers_(std::move(h)), acceptor_(asio::make_strand(ioc)) {}
+
+void http_server::start() {
+    tcp::endpoint ep{asio::ip::make_address(opts_.host), opts_.port};
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    bound_port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+std::size_t http_server::open_connections() const {
+    std::lock_guard lock(mutex_);
+    return conns_.size();
+}
+
+asio::awaitable<void> http_server::accept_loop() {
+    while (!stopping_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || stopping_) co_return;
+            // EMFILE and friends: back off briefly rather than spin.
+            spdlog::warn("accept failed: {}", ec.message());
+            asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
+            co_await t.async_wait(use_tuple);
+            continue;
+        }
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, session(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> http_server::session(tcp::socket socket) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    request_info info{socket.remote_endpoint(ignored)};
+    beast::tcp_stream stream(std::move(socket));
+    auto state = std::make_shared<conn>();
+    state->stream = &stream;
+    state->executor = stream.get_executor();
+    {
+        std::lock_guard lock(mutex_);
+        conns_.emplace(state.get(), state);
+    }
+    struct unregister {
+        http_server* self;
+        conn* c;
+        ~unregister() {
+            std::lock_guard lock(self->mutex_);
+            self->conns_.erase(c);
+        }
+    } guard{this, state.get()};
+
+    beast::flat_buffer buffer;
+    for (;;) {
+        if (stopping_) break;
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(opts_.body_limit);
+        parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
+        stream.expires_after(opts_.read_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (ec) {
+            if (ec == http::error::body_limit) {
+                auto res = plain_error(http::status::payload_too_large, 11, "request body too large");
+                co_await http::async_write(stream, res, use_tuple);
+            } else if (ec == http::error::header_limit) {
+                auto res = plain_error(http::status::request_header_fields_too_large, 11, "request headers too large");
+                co_await http::async_write(stream, res, use_tuple);
+            } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                       ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                       ec != asio::error::eof && ec != asio::error::bad_descriptor) {
+                auto res = plain_error(http::status::bad_request, 11, "malformed HTTP request");
+                co_await http::async_write(stream, res, use_tuple);
+            }
+            break;
+        }
+        request req = parser.release();
+        if (handlers_.wants_upgrade && beast::websocket::is_upgrade(req) && handlers_.wants_upgrade(req)) {
+            stream.expires_never();
+            {
+                std::lock_guard lock(mutex_);
+                conns_.erase(state.get());  // the upgrade handler owns it now
+            }
+            state->stream = nullptr;
+            co_await handlers_.upgrade(std::move(stream), std::move(req));
+            co_return;
+        }
+        state->busy = true;
+        // The handler may hold the request (long-polling); no read deadline then.
+        stream.expires_never();
+        response res = co_await handlers_.http(req, info);
+        if (res.find(http::field::server) == res.end()) res.set(http::field::server, "solgrid");
+        bool keep = req.keep_alive() && res.keep_alive() && !stopping_ && !state->close_after;
+        res.keep_alive(keep);
+        stream.expires_after(opts_.read_timeout);
+        auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+        state->busy = false;
+        if (wec || !keep) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+void http_server::close_idle(bool force) {
+    std::vector<std::shared_ptr<conn>> all;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [k, c] : conns_) all.push_back(c);
+    }
+    for (auto& c : all) {
+        asio::post(c->executor, [c, force] {
+            if (!c->stream) return;
+            if (c->busy && !force) {
+                c->close_after = true;
+                return;
+            }
+            boost::system::error_code ec;
+            c->stream->socket().cancel(ec);
+        });
+    }
+}
+
+asio::awaitable<void> http_server::shutdown(std::chrono::milliseconds grace) {
+    stopping_ = true;
+    asio::post(acceptor_.get_executor(), [this] {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+    });
+    close_idle(false);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+        t.expires_after(std::chrono::milliseconds(20));
+        co_await t.async_wait(use_tuple);
+        close_idle(false);
+    }
+    if (open_connections() > 0) {
+        spdlog::warn("shutdown: closing {} connections still busy after the grace period", open_connections());
+        close_idle(true);
+    }
+}
+
+}  // namespace solgrid::net

@@ -1,0 +1,84 @@
+#include "storage/migrations.hpp"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <vector>
+
+namespace solgrid::storage {
+namespace {
+
+// Step N brings the schema from version N-1 to N. Append, never edit.
+const std::vector<std::vector<std::string>>& steps(dialect d) {
+    static const std::vector<std::vector<std::string>> sqlite = {
+        {
+            "CREATE TABLE IF NOT EXISTS sun_data_realtime ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " soc INTEGER NOT NULL CHECK (soc BETWEEN 0 AND 100),"
+            " solar_w REAL NOT NULL CHECK (solar_w >= 0),"
+            " lux REAL NOT NULL CHECK (lux >= 0),"
+            " created_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS idx_sun_data_realtime_created ON sun_data_realtime (created_at)",
+            "CREATE TABLE IF NOT EXISTS relay_status ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " A INTEGER NOT NULL, B INTEGER NOT NULL, C INTEGER NOT NULL, D INTEGER NOT NULL,"
+            " source TEXT NOT NULL DEFAULT 'api',"
+            " created_at TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS trade_history ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " buyer TEXT NOT NULL, seller TEXT NOT NULL,"
+            " energy_wh REAL NOT NULL CHECK (energy_wh > 0),"
+            " price_per_kwh REAL NOT NULL CHECK (price_per_kwh >= 0),"
+            " total_price REAL NOT NULL,"
+            " created_at TEXT NOT NULL)",
+        },
+    };
+    static const std::vector<std::vector<std::string>> mysql = {
+        {
+            "CREATE TABLE IF NOT EXISTS sun_data_realtime ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " soc INT NOT NULL,"
+            " solar_w DOUBLE NOT NULL,"
+            " lux DOUBLE NOT NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " INDEX idx_sun_data_realtime_created (created_at)) ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS relay_status ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " A TINYINT(1) NOT NULL, B TINYINT(1) NOT NULL, C TINYINT(1) NOT NULL, D TINYINT(1) NOT NULL,"
+            " source VARCHAR(32) NOT NULL DEFAULT 'api',"
+            " created_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS trade_history ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " buyer VARCHAR(32) NOT NULL, seller VARCHAR(32) NOT NULL,"
+            " energy_wh DOUBLE NOT NULL,"
+            " price_per_kwh DOUBLE NOT NULL,"
+            " total_price DOUBLE NOT NULL,"
+            " created_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
+        },
+    };
+    return d == dialect::sqlite ? sqlite : mysql;
+}
+
+}  // namespace
+
+int migrate(soci::session& s, dialect d) {
+    s << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+    int count = 0;
+    s << "SELECT COUNT(*) FROM schema_version", soci::into(count);
+    if (count == 0) s << "INSERT INTO schema_version (version) VALUES (0)";
+    int version = 0;
+    s << "SELECT MAX(version) FROM schema_version", soci::into(version);
+    const auto& all = steps(d);
+    for (int v = version; v < static_cast<int>(all.size()); ++v) {
+        soci::transaction tx(s);  // DDL is transactional in SQLite; MySQL commits it anyway
+        for (const auto& sql : all[v]) s << sql;
+        int next = v + 1;
+        s << "UPDATE schema_version SET version = :v", soci::use(next);
+        tx.commit();
+        spdlog::info("database schema migrated to version {}", next);
+    }
+    return static_cast<int>(all.size());
+}
+
+}  // namespace solgrid::storage

@@ -1,0 +1,59 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace solgrid::config;
+
+TEST(Config, DefaultsMatchTheSeed) {
+    auto c = from_variables({});
+    EXPECT_EQ(c.port, 5000);
+    EXPECT_EQ(c.db_path, "data/solgrid.db");
+    EXPECT_EQ(c.cors_origins, std::vector<std::string>{"*"});
+    EXPECT_DOUBLE_EQ(c.battery_capacity_wh, 10000.0);
+    EXPECT_FALSE(c.uses_mysql());
+    EXPECT_EQ(c.engineio.ping_interval.count(), 25000);
+    EXPECT_EQ(c.engineio.ping_timeout.count(), 20000);
+    EXPECT_EQ(c.engineio.max_payload, 1000000u);
+}
+
+TEST(Config, DotenvParsesCommentsQuotesAndExport) {
+    auto v = parse_dotenv("# comment\n\nDB_HOST=localhost\nexport DB_USER=\"solar user\"\nDB_PASSWORD='p#ss'\n"
+                          "ARDUINO_URL=http://192.0.2.10:80  # inline\n");
+    EXPECT_EQ(v["DB_HOST"], "localhost");
+    EXPECT_EQ(v["DB_USER"], "solar user");
+    EXPECT_EQ(v["DB_PASSWORD"], "p#ss");
+    EXPECT_EQ(v["ARDUINO_URL"], "http://192.0.2.10:80");
+}
+
+TEST(Config, DotenvRejectsALineWithoutEquals) { EXPECT_THROW(parse_dotenv("JUSTAWORD\n"), config_error); }
+
+TEST(Config, DbHostSelectsMysql) {
+    auto c = from_variables({{"DB_HOST", "127.0.0.1"}, {"DB_DATABASE", "solar_ess"}});
+    EXPECT_TRUE(c.uses_mysql());
+    EXPECT_EQ(c.db_port, 3306);
+}
+
+TEST(Config, BadValuesNameTheVariable) {
+    auto message = [](variables v) {
+        try {
+            from_variables(v);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message({{"PORT", "abc"}}).find("PORT"), std::string::npos);
+    EXPECT_NE(message({{"PORT", "70000"}}).find("PORT"), std::string::npos);
+    EXPECT_NE(message({{"BATTERY_CAPACITY_WH", "-5"}}).find("BATTERY_CAPACITY_WH"), std::string::npos);
+    EXPECT_NE(message({{"LOG_LEVEL", "loud"}}).find("LOG_LEVEL"), std::string::npos);
+    EXPECT_NE(message({{"ARDUINO_URL", "192.168.0.5"}}).find("ARDUINO_URL"), std::string::npos);
+    EXPECT_NE(message({{"CORS_ORIGINS", "localhost"}}).find("CORS_ORIGINS"), std::string::npos);
+    EXPECT_NE(message({{"PING_INTERVAL_MS", "1"}}).find("PING_INTERVAL_MS"), std::string::npos);
+}
+
+TEST(Config, LaterSourcesWin) {
+    auto c = from_variables({{"PORT", "6000"}, {"CORS_ORIGINS", "http://localhost:5173, https://grid.example"}});
+    EXPECT_EQ(c.port, 6000);
+    ASSERT_EQ(c.cors_origins.size(), 2u);
+    EXPECT_EQ(c.cors_origins[1], "https://grid.example");
+}

@@ -1,0 +1,44 @@
+#include "domain/types.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace solgrid::domain;
+
+TEST(Iso8601, FormatsUtcWithMillisAndZone) {
+    auto t = time_point{std::chrono::milliseconds(1764599128123)};
+    EXPECT_EQ(to_iso8601(t), "2025-12-01T14:25:28.123Z");
+}
+
+TEST(Iso8601, ParsesZonesAndRoundTrips) {
+    auto t = parse_iso8601("2025-12-01T14:25:28.123Z");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(to_iso8601(*t), "2025-12-01T14:25:28.123Z");
+    auto k = parse_iso8601("2025-12-01T23:25:28.123+09:00");
+    ASSERT_TRUE(k);
+    EXPECT_EQ(*k, *t);
+    EXPECT_TRUE(parse_iso8601("2025-12-01"));
+    EXPECT_TRUE(parse_iso8601("2025-12-01 14:25:28.123456"));
+}
+
+TEST(Iso8601, RejectsGarbage) {
+    for (auto s : {"", "yesterday", "2025-13-01", "2025-02-30", "2025-12-01T25:00", "2025-12-01T10:00:00Zjunk"})
+        EXPECT_FALSE(parse_iso8601(s)) << s;
+}
+
+TEST(ReadingRules, RangeChecked) {
+    EXPECT_FALSE(check({85, 120, 35000}));
+    EXPECT_EQ(check({101, 0, 0})->field, "soc");
+    EXPECT_EQ(check({-1, 0, 0})->field, "soc");
+    EXPECT_EQ(check({50, -1, 0})->field, "solar_w");
+    EXPECT_EQ(check({50, 1, -0.5})->field, "lux");
+}
+
+TEST(RelayPatch, MergesOnlyNamedHouseholds) {
+    relay_state s{{false, true, false, true}};
+    relay_patch p;
+    p.on[0] = true;
+    p.on[3] = false;
+    auto n = p.applied_to(s);
+    EXPECT_EQ(n, (relay_state{{true, true, false, false}}));
+    EXPECT_TRUE(relay_patch{}.empty());
+}

@@ -1,0 +1,70 @@
+#include "http/api_routes.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace solgrid::http_api;
+
+TEST(ParseReading, AcceptsTheSeedsExample) {
+    auto r = parse_reading(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
+    ASSERT_TRUE(r.value);
+    EXPECT_EQ(r.value->soc, 85);
+    EXPECT_DOUBLE_EQ(r.value->solar_w, 120);
+    EXPECT_DOUBLE_EQ(r.value->lux, 35000);
+}
+
+TEST(ParseReading, AcceptsFractionalPowerAndIntegralFloatSoc) {
+    auto r = parse_reading(R"({"soc": 85.0, "solar_w": 120.5, "lux": 0})");
+    ASSERT_TRUE(r.value);
+    EXPECT_EQ(r.value->soc, 85);
+}
+
+TEST(ParseReading, NamesTheBadField) {
+    struct tc {
+        const char* body;
+        const char* field;
+    } cases[] = {
+        {R"({"solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": "85", "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 85.5, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 101, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": -3, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": true, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 50, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": -1, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": null, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": 1, "lux": "bright"})", "lux"},
+        {R"({"soc": 50, "solar_w": 1, "lux": -1})", "lux"},
+        {R"({"soc": 1e300, "solar_w": 1, "lux": 1})", "soc"},
+    };
+    for (auto& c : cases) {
+        auto r = parse_reading(c.body);
+        EXPECT_FALSE(r.value) << c.body;
+        EXPECT_EQ(r.problem.field, c.field) << c.body;
+        EXPECT_FALSE(r.problem.message.empty());
+    }
+}
+
+TEST(ParseReading, RejectsMalformedJsonAndNonObjects) {
+    for (auto body : {"", "{", "[1,2]", "42", "{\"soc\":}", "null"}) {
+        auto r = parse_reading(body);
+        EXPECT_FALSE(r.value) << body;
+        EXPECT_FALSE(r.problem.message.empty());
+    }
+}
+
+TEST(ParseRelayPatch, AcceptsSubsets) {
+    auto p = parse_relay_patch(R"({"A": true, "C": false})");
+    ASSERT_TRUE(p.value);
+    EXPECT_EQ(p.value->on[0], true);
+    EXPECT_FALSE(p.value->on[1].has_value());
+    EXPECT_EQ(p.value->on[2], false);
+}
+
+TEST(ParseRelayPatch, RejectsNonBooleansUnknownKeysAndEmpty) {
+    EXPECT_EQ(parse_relay_patch(R"({"A": 1})").problem.field, "A");
+    EXPECT_EQ(parse_relay_patch(R"({"A": "true"})").problem.field, "A");
+    EXPECT_EQ(parse_relay_patch(R"({"E": true})").problem.field, "E");
+    EXPECT_EQ(parse_relay_patch(R"({"a": true})").problem.field, "a");
+    EXPECT_FALSE(parse_relay_patch("{}").value);
+    EXPECT_FALSE(parse_relay_patch("[]").value);
+}
