@@ -1,0 +1,49 @@
+#include "app/realtime.hpp"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace solgrid::app {
+
+engineio::settings engineio_settings_from(const config::config& cfg) {
+    engineio::settings s;
+    s.ping_interval = cfg.engineio.ping_interval;
+    s.ping_timeout = cfg.engineio.ping_timeout;
+    s.max_payload = cfg.engineio.max_payload;
+    s.max_queued = cfg.engineio.max_queued_packets;
+    return s;
+}
+
+namespace {
+
+socketio::server_options socketio_options_from(const config::config& cfg) {
+    socketio::server_options o;
+    o.connect_timeout = cfg.engineio.connect_timeout;
+    o.recovery.window = cfg.engineio.recovery_window;
+    return o;
+}
+
+}  // namespace
+
+realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fanout_notifier& events)
+    : sockets_(socketio_options_from(cfg)),
+      engine_(ioc, "/socket.io/", engineio_settings_from(cfg), net::cors_policy(cfg.cors_origins), sockets_) {
+    auto& root = sockets_.of("/");
+    root.on_connection([](const socketio::socket_ptr& s) {
+        SPDLOG_DEBUG("client connected: {} from {}", s->id(), s->handshake().address);
+        socketio::payload hello;
+        hello.args.push_back(boost::json::object{{"status", "connected"}});
+        s->emit("connection_response", std::move(hello));
+    });
+    events.add_sink([&root](const std::string& event, const boost::json::value& payload) {
+        socketio::payload p;
+        p.args.push_back(payload);
+        root.emit(event, std::move(p));
+    });
+}
+
+boost::json::object realtime::stats() const {
+    return {{"realtime", {{"engineio_sessions", engine_.session_count()}, {"socketio_clients", sockets_.client_count()}}}};
+}
+
+}  // namespace solgrid::app

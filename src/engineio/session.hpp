@@ -1,0 +1,157 @@
+// One Engine.IO v4 session (a "sid"): its outbound queue, heartbeat, and the
+// transport currently carrying it (HTTP long-polling, or a WebSocket after
+// an upgrade or from the start). All state lives on the session's strand;
+// send() and close() may be called from any thread and never block: they
+// hand the packet to the strand through a small locked inbox, and a burst of
+// sends costs one post and, on a WebSocket, one gathered write.
+//
+// Failure: a client that stops reading is closed when its queue passes
+// max_queued (never unbounded memory); a missed pong closes it after
+// ping_timeout; protocol errors close it with a reason the upper layer sees.
+#pragma once
+
+#include "engineio/packet.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace solgrid::engineio {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct settings {
+    std::chrono::milliseconds ping_interval{25000};
+    std::chrono::milliseconds ping_timeout{20000};
+    std::chrono::milliseconds upgrade_timeout{10000};
+    std::size_t max_payload = 1000000;
+    std::size_t max_queued = 4096;  // packets waiting for one client
+};
+
+enum class close_reason {
+    transport_close,   // the client went away
+    transport_error,   // a transport failed or misbehaved
+    ping_timeout,
+    forced_close,      // the client sent a close packet
+    server_close,      // the upper layer closed it
+    parse_error,       // a malformed packet
+    slow_client,       // its queue overflowed
+    server_shutdown,
+};
+// The reason as socket.io names it ("transport close", "ping timeout", ...).
+std::string_view to_string(close_reason r);
+
+struct handshake_info {
+    std::map<std::string, std::string> query;
+    std::string origin;
+    std::string user_agent;
+    std::string remote_address;
+    std::string transport;  // "polling" or "websocket"
+};
+
+class session;
+using session_ptr = std::shared_ptr<session>;
+
+// The upper layer (Socket.IO, or an echo server). Called on the session's strand.
+class session_handler {
+public:
+    virtual ~session_handler() = default;
+    virtual void on_open(const session_ptr& s) = 0;
+    virtual void on_message(const session_ptr& s, packet&& message) = 0;
+    virtual void on_close(const session_ptr& s, close_reason reason) = 0;
+};
+
+class server;
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    enum class transport_kind { polling, websocket };
+
+    using strand_type = asio::strand<asio::io_context::executor_type>;
+
+    session(strand_type strand, std::string id, const settings& cfg, session_handler& handler,
+            handshake_info info, std::function<void(const std::string&)> on_gone);
+    ~session();
+
+    const std::string& id() const { return id_; }
+    const strand_type& executor() const { return strand_; }
+    const handshake_info& handshake() const { return info_; }
+
+    // Any thread. Queues a packet for the client; dropped if closed.
+    void send(outgoing_ptr p);
+    // Any thread. Closes the session (idempotent).
+    void close(close_reason r);
+
+    // Upper-layer state for this session; strand only.
+    std::shared_ptr<void> attachment;
+
+    // --- used by engineio::server, on the strand ---
+    void start_heartbeat();
+    // A long-polling GET: the payload to answer with, or nullopt → 400.
+    asio::awaitable<std::optional<std::string>> poll();
+    // A long-polling POST body: empty on success, else the error message.
+    std::string post(std::string_view body);
+    // The same, for a caller on another strand (co_spawn it here).
+    asio::awaitable<std::string> post_async(std::string body);
+    // True if a WebSocket may take over this polling session now.
+    asio::awaitable<bool> can_upgrade();
+    // Takes a WebSocket (already upgraded at HTTP level, on this strand).
+    // `probe` = upgrade of a polling session (2probe/3probe/5 follows).
+    void attach_websocket(tcp::socket socket, bool probe);
+    transport_kind transport() const { return transport_; }
+    bool closed() const { return closed_; }
+    bool has_websocket() const { return ws_ != nullptr; }
+
+private:
+    struct ws_state;
+    void drain_inbox();
+    void enqueue(outgoing_ptr p);
+    void on_packet(packet&& p, bool from_websocket);
+    void on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text);
+    void wake();
+    void arm_heartbeat(bool ping_phase);
+    void finish_close(close_reason r);
+    asio::awaitable<void> ws_reader(std::shared_ptr<ws_state> ws);
+    asio::awaitable<void> ws_writer(std::shared_ptr<ws_state> ws);
+
+    strand_type strand_;
+    std::string id_;
+    const settings& cfg_;
+    session_handler& handler_;
+    handshake_info info_;
+    std::function<void(const std::string&)> on_gone_;
+
+    // inbox: any thread, under inbox_mutex_
+    std::mutex inbox_mutex_;
+    std::vector<outgoing_ptr> inbox_;
+    bool drain_posted_ = false;
+    bool inbox_closed_ = false;
+
+    // strand-only state
+    std::vector<outgoing_ptr> queue_;
+    transport_kind transport_ = transport_kind::polling;
+    bool closed_ = false;
+    bool pong_pending_ = false;
+    asio::steady_timer heartbeat_;
+    // long-polling
+    std::unique_ptr<asio::steady_timer> poll_wait_;  // set while a GET is held
+    const char* poll_answer_ = nullptr;             // "6"/"1": release a held GET with this
+    // websocket (direct, or the probe of an upgrade)
+    std::shared_ptr<ws_state> ws_;
+    bool upgrading_ = false;  // probe received, waiting for "5"
+    // Closed by the client's own close packet while no GET was held: the
+    // next GET (racing the POST) still gets its noop, then the sid is gone.
+    bool linger_ = false;
+};
+
+}  // namespace solgrid::engineio

@@ -1,0 +1,12 @@
+// SHA-1, only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455
+// §4.2.2), where the protocol fixes it. Pure; any thread.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace solgrid::net {
+
+std::array<unsigned char, 20> sha1(std::string_view data);
+
+}  // namespace solgrid::net

@@ -1,0 +1,169 @@
+#include "socketio/namespace.hpp"
+
+#include <boost/json.hpp>
+
+namespace solgrid::socketio {
+namespace {
+
+bool matches(const std::set<std::string>& socket_rooms, const std::vector<std::string>& rooms,
+             const std::vector<std::string>& except) {
+    for (const auto& r : except)
+        if (socket_rooms.count(r)) return false;
+    if (rooms.empty()) return true;
+    for (const auto& r : rooms)
+        if (socket_rooms.count(r)) return true;
+    return false;
+}
+
+}  // namespace
+
+void namespace_::emit(std::string_view event, payload args, const std::vector<std::string>& rooms,
+                      const std::vector<std::string>& except) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    std::uint64_t seq = 0;
+    if (recovery_enabled()) {
+        // The offset rides as the last argument, as socket.io ≥ 4.6 does.
+        seq = ++seq_;
+        args.args.push_back(boost::json::string(std::to_string(seq)));
+    }
+    // Encoded once; every recipient's queue shares these bytes.
+    auto wire = to_wire(make_event(name_, event, args));
+
+    auto deliver = [&](socket& s) {
+        for (const auto& w : wire) s.session_->send(w);
+        if (seq) s.last_seq_ = seq;
+    };
+    if (rooms.empty() && except.empty()) {
+        for (auto& [id, s] : sockets_) deliver(*s);
+    } else if (!rooms.empty()) {
+        std::unordered_set<std::string> done;
+        for (const auto& room : rooms) {
+            auto it = rooms_.find(room);
+            if (it == rooms_.end()) continue;
+            for (const auto& sid : it->second) {
+                if (!done.insert(sid).second) continue;
+                auto s = sockets_.find(sid);
+                if (s != sockets_.end() && matches(s->second->rooms_, {}, except)) deliver(*s->second);
+            }
+        }
+    } else {
+        for (auto& [id, s] : sockets_)
+            if (matches(s->rooms_, {}, except)) deliver(*s);
+    }
+
+    if (seq) {
+        replay_.push_back({seq, now, std::move(wire), rooms, except});
+        expire_locked(now);
+    }
+}
+
+void namespace_::expire_locked(std::chrono::steady_clock::time_point now) {
+    while (!replay_.empty() &&
+           (replay_.size() > recovery_.max_packets || now - replay_.front().at > recovery_.window)) {
+        evicted_upto_ = replay_.front().seq;
+        replay_.pop_front();
+    }
+    for (auto it = persisted_.begin(); it != persisted_.end();)
+        it = now - it->second.at > recovery_.window ? persisted_.erase(it) : std::next(it);
+}
+
+std::size_t namespace_::socket_count() const {
+    std::lock_guard lock(mutex_);
+    return sockets_.size();
+}
+
+std::vector<std::string> namespace_::socket_ids_in(const std::string& room) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    if (auto it = rooms_.find(room); it != rooms_.end()) out.assign(it->second.begin(), it->second.end());
+    return out;
+}
+
+std::optional<connect_error> namespace_::run_middlewares(socket& s) const {
+    for (const auto& m : middlewares_)
+        if (auto err = m(s)) return err;
+    return std::nullopt;
+}
+
+std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
+                                                        const std::optional<std::string>& offset) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    expire_locked(now);
+    auto it = persisted_.find(pid);
+    if (it == persisted_.end()) return std::nullopt;
+    auto session = std::move(it->second);
+    persisted_.erase(it);
+    // The client's own offset is the truth; a client that never got a
+    // packet has none, and then what we had queued to it is the start.
+    std::uint64_t from = session.seq;
+    if (offset) {
+        try {
+            std::size_t used = 0;
+            from = std::stoull(*offset, &used);
+            if (used != offset->size()) return std::nullopt;
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    if (from < evicted_upto_ || from > seq_) return std::nullopt;  // missed packets are gone
+    restored r{session.sid, pid, session.rooms, std::move(session.data), {}};
+    for (const auto& p : replay_)
+        if (p.seq > from && matches(session.rooms, p.rooms, p.except)) r.missed.push_back(p.wire);
+    return r;
+}
+
+void namespace_::add(const socket_ptr& s, const std::set<std::string>& rooms) {
+    std::lock_guard lock(mutex_);
+    sockets_[s->id()] = s;
+    s->last_seq_ = seq_;
+    s->rooms_.insert(s->id());
+    rooms_[s->id()].insert(s->id());
+    for (const auto& r : rooms) {
+        s->rooms_.insert(r);
+        rooms_[r].insert(s->id());
+    }
+}
+
+void namespace_::remove(socket& s, bool persist) {
+    std::lock_guard lock(mutex_);
+    auto it = sockets_.find(s.id());
+    if (it == sockets_.end() || it->second.get() != &s) return;
+    for (const auto& r : s.rooms_) {
+        auto room = rooms_.find(r);
+        if (room == rooms_.end()) continue;
+        room->second.erase(s.id());
+        if (room->second.empty()) rooms_.erase(room);
+    }
+    if (persist && recovery_enabled() && !s.pid_.empty()) {
+        std::set<std::string> rooms = s.rooms_;
+        rooms.erase(s.id());
+        persisted_[s.pid_] = {s.id(), std::move(rooms), s.data, s.last_seq_, std::chrono::steady_clock::now()};
+    }
+    s.rooms_.clear();
+    sockets_.erase(it);
+}
+
+void namespace_::join(socket& s, const std::string& room) {
+    std::lock_guard lock(mutex_);
+    if (!sockets_.count(s.id())) return;
+    s.rooms_.insert(room);
+    rooms_[room].insert(s.id());
+}
+
+void namespace_::leave(socket& s, const std::string& room) {
+    std::lock_guard lock(mutex_);
+    s.rooms_.erase(room);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    it->second.erase(s.id());
+    if (it->second.empty()) rooms_.erase(it);
+}
+
+std::set<std::string> namespace_::rooms_of(const socket& s) const {
+    std::lock_guard lock(mutex_);
+    return s.rooms_;
+}
+
+}  // namespace solgrid::socketio

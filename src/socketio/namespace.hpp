@@ -1,0 +1,107 @@
+// A Socket.IO namespace: its connection middlewares and callback, the
+// adapter (rooms ↔ socket ids, as socket.io-adapter keeps them), broadcasts
+// encoded once for every recipient, and the bounded replay buffer and
+// persisted sessions behind connection-state recovery. Set up (use,
+// on_connection) before the server starts; everything else may be called
+// from any thread — one mutex guards the adapter and is never held while
+// calling application code.
+#pragma once
+
+#include "socketio/socket.hpp"
+
+#include <deque>
+#include <mutex>
+#include <unordered_set>
+
+namespace solgrid::socketio {
+
+struct recovery_options {
+    std::chrono::milliseconds window{0};  // 0: recovery off
+    std::size_t max_packets = 10000;       // replay buffer bound
+};
+
+class namespace_ {
+public:
+    using middleware = std::function<std::optional<connect_error>(socket& s)>;
+    using connection_handler = std::function<void(const socket_ptr&)>;
+
+    namespace_(std::string name, recovery_options recovery) : name_(std::move(name)), recovery_(recovery) {}
+
+    const std::string& name() const { return name_; }
+    void use(middleware m) { middlewares_.push_back(std::move(m)); }
+    void on_connection(connection_handler h) { on_connection_ = std::move(h); }
+
+    // Broadcasts to every socket (in `rooms` if any, not in `except`).
+    void emit(std::string_view event, payload args, const std::vector<std::string>& rooms = {},
+              const std::vector<std::string>& except = {});
+
+    class broadcast_operator {
+    public:
+        explicit broadcast_operator(namespace_& ns) : ns_(ns) {}
+        broadcast_operator& to(std::string room) { return rooms_.push_back(std::move(room)), *this; }
+        broadcast_operator& except(std::string room) { return except_.push_back(std::move(room)), *this; }
+        void emit(std::string_view event, payload args) { ns_.emit(event, std::move(args), rooms_, except_); }
+
+    private:
+        namespace_& ns_;
+        std::vector<std::string> rooms_, except_;
+    };
+    broadcast_operator to(std::string room) { return broadcast_operator(*this).to(std::move(room)); }
+    broadcast_operator except(std::string room) { return broadcast_operator(*this).except(std::move(room)); }
+
+    std::size_t socket_count() const;
+    std::vector<std::string> socket_ids_in(const std::string& room) const;
+
+private:
+    friend class server;
+    friend class socket;
+
+    struct restored {
+        std::string sid;
+        std::string pid;
+        std::set<std::string> rooms;
+        boost::json::object data;
+        std::vector<std::vector<engineio::outgoing_ptr>> missed;
+    };
+
+    // server: connect flow, on the client's strand
+    std::optional<connect_error> run_middlewares(socket& s) const;
+    std::optional<restored> restore(const std::string& pid, const std::optional<std::string>& offset);
+    void add(const socket_ptr& s, const std::set<std::string>& rooms);
+    void remove(socket& s, bool persist);
+    void join(socket& s, const std::string& room);
+    void leave(socket& s, const std::string& room);
+    std::set<std::string> rooms_of(const socket& s) const;
+    bool recovery_enabled() const { return recovery_.window.count() > 0; }
+    void expire_locked(std::chrono::steady_clock::time_point now);
+
+    std::string name_;
+    recovery_options recovery_;
+    std::vector<middleware> middlewares_;
+    connection_handler on_connection_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, socket_ptr> sockets_;
+    std::unordered_map<std::string, std::unordered_set<std::string>> rooms_;
+
+    // connection-state recovery, under mutex_
+    struct stored_packet {
+        std::uint64_t seq;
+        std::chrono::steady_clock::time_point at;
+        std::vector<engineio::outgoing_ptr> wire;
+        std::vector<std::string> rooms, except;
+    };
+    struct persisted_session {
+        std::string sid;
+        std::set<std::string> rooms;
+        boost::json::object data;
+        std::uint64_t seq;  // the newest offset queued to it before it dropped
+        std::chrono::steady_clock::time_point at;
+    };
+    std::deque<stored_packet> replay_;
+    std::uint64_t seq_ = 0;
+    std::uint64_t evicted_upto_ = 0;  // packets with seq <= this are gone
+    std::unordered_map<std::string, persisted_session> persisted_;
+};
+
+}  // namespace solgrid::socketio

@@ -1,0 +1,177 @@
+#include "socketio/server.hpp"
+
+#include "domain/types.hpp"
+#include "engineio/server.hpp"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace solgrid::socketio {
+
+struct server::client {
+    explicit client(const engineio::session_ptr& s) : connect_timer(s->executor()) {}
+    std::unordered_map<std::string, socket_ptr> sockets;  // by namespace
+    reassembler binary;
+    boost::asio::steady_timer connect_timer;
+    bool ever_connected = false;
+};
+
+namespace_& server::of(const std::string& name) {
+    auto& slot = namespaces_[name];
+    if (!slot) slot = std::make_unique<namespace_>(name, opts_.recovery);
+    return *slot;
+}
+
+void server::on_open(const engineio::session_ptr& s) {
+    auto c = std::make_shared<client>(s);
+    s->attachment = c;
+    ++clients_;
+    // A client must join a namespace soon, or it only holds a connection.
+    c->connect_timer.expires_after(opts_.connect_timeout);
+    c->connect_timer.async_wait([weak = std::weak_ptr<engineio::session>(s), c](boost::system::error_code ec) {
+        auto session = weak.lock();
+        if (ec || !session || c->ever_connected) return;
+        session->close(engineio::close_reason::server_close);
+    });
+}
+
+void server::on_message(const engineio::session_ptr& s, engineio::packet&& message) {
+    auto c = std::static_pointer_cast<client>(s->attachment);
+    if (!c) return;
+    if (message.binary) {
+        if (!c->binary.waiting()) {
+            s->close(engineio::close_reason::parse_error);
+            return;
+        }
+        if (auto done = c->binary.add(std::move(message.data))) dispatch(s, *c, std::move(*done));
+        return;
+    }
+    if (c->binary.waiting()) {
+        // A text packet while attachments are still due.
+        s->close(engineio::close_reason::parse_error);
+        return;
+    }
+    auto decoded = decode(message.data);
+    if (!decoded.value) {
+        SPDLOG_DEBUG("socket.io parse error from {}: {}", s->id(), decoded.error);
+        s->close(engineio::close_reason::parse_error);
+        return;
+    }
+    if (c->binary.start(*decoded.value)) {
+        dispatch(s, *c, std::move(*decoded.value));
+    }
+}
+
+void server::dispatch(const engineio::session_ptr& s, client& c, packet&& p) {
+    switch (p.type) {
+    case packet_type::connect:
+        connect(s, c, std::move(p));
+        return;
+    case packet_type::connect_error:
+        s->close(engineio::close_reason::parse_error);  // a server-only packet
+        return;
+    default:
+        break;
+    }
+    auto it = c.sockets.find(p.nsp);
+    if (it == c.sockets.end()) return;  // not connected to that namespace: ignored
+    auto sock = it->second;
+    switch (p.type) {
+    case packet_type::disconnect:
+        c.sockets.erase(it);
+        sock->closed("client namespace disconnect");
+        break;
+    case packet_type::event:
+    case packet_type::binary_event:
+        sock->on_event(std::move(p));
+        break;
+    case packet_type::ack:
+    case packet_type::binary_ack:
+        sock->on_ack(std::move(p));
+        break;
+    default:
+        break;
+    }
+}
+
+void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
+    auto ns = namespaces_.find(p.nsp);
+    if (ns == namespaces_.end()) {
+        packet err;
+        err.type = packet_type::connect_error;
+        err.nsp = p.nsp;
+        err.data = boost::json::object{{"message", "Invalid namespace"}};
+        for (auto& w : to_wire(err)) s->send(std::move(w));
+        return;
+    }
+    if (c.sockets.count(p.nsp)) return;  // already connected there
+    namespace_& nsp = *ns->second;
+
+    socketio::handshake hs;
+    if (p.data) hs.auth = std::move(p.data->as_object());
+    const auto& info = s->handshake();
+    hs.query = info.query;
+    hs.origin = info.origin;
+    hs.user_agent = info.user_agent;
+    hs.address = info.remote_address;
+    hs.time = domain::to_iso8601(domain::clock::now());
+
+    std::optional<namespace_::restored> restored;
+    if (nsp.recovery_enabled()) {
+        auto* pid = hs.auth.if_contains("pid");
+        if (pid && pid->is_string()) {
+            std::optional<std::string> offset;
+            if (auto* off = hs.auth.if_contains("offset"); off && off->is_string())
+                offset = std::string(off->as_string());
+            restored = nsp.restore(std::string(pid->as_string()), offset);
+        }
+        hs.auth.erase("pid");
+        hs.auth.erase("offset");
+    }
+
+    auto sock = std::make_shared<socket>(restored ? restored->sid : engineio::random_id(), nsp, s, std::move(hs));
+    if (nsp.recovery_enabled()) sock->pid_ = restored ? restored->pid : engineio::random_id();
+    if (restored) {
+        sock->recovered_ = true;
+        sock->data = std::move(restored->data);
+    }
+    if (auto refused = nsp.run_middlewares(*sock)) {
+        packet err;
+        err.type = packet_type::connect_error;
+        err.nsp = p.nsp;
+        boost::json::object body{{"message", refused->message}};
+        if (refused->data) body["data"] = *refused->data;
+        err.data = std::move(body);
+        sock->connected_ = false;
+        for (auto& w : to_wire(err)) s->send(std::move(w));
+        return;
+    }
+    nsp.add(sock, restored ? restored->rooms : std::set<std::string>{});
+    c.sockets[p.nsp] = sock;
+    c.ever_connected = true;
+    c.connect_timer.cancel();
+
+    packet ok;
+    ok.type = packet_type::connect;
+    ok.nsp = p.nsp;
+    boost::json::object body{{"sid", sock->id()}};
+    if (!sock->pid().empty()) body["pid"] = sock->pid();
+    ok.data = std::move(body);
+    sock->send_packet(ok);
+    if (restored)
+        for (auto& missed : restored->missed)
+            for (auto& w : missed) s->send(w);
+    if (nsp.on_connection_) nsp.on_connection_(sock);
+}
+
+void server::on_close(const engineio::session_ptr& s, engineio::close_reason reason) {
+    auto c = std::static_pointer_cast<client>(s->attachment);
+    if (!c) return;
+    --clients_;
+    c->connect_timer.cancel();
+    auto sockets = std::move(c->sockets);
+    c->sockets.clear();
+    for (auto& [name, sock] : sockets) sock->closed(engineio::to_string(reason));
+}
+
+}  // namespace solgrid::socketio
