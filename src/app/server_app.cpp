@@ -1,6 +1,7 @@
 #include "app/server_app.hpp"
 
 #include "app/fanout_notifier.hpp"
+#include "app/realtime.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 #include "http/api_routes.hpp"
@@ -91,9 +92,15 @@ int run_server(const config::config& cfg) {
         warm.get();
     }
 
+    app::realtime live(ioc, cfg, events);
+
     http_api::router router(net::cors_policy(cfg.cors_origins));
+    router.mount(live.engine().path(), [&live](http_api::request_context& rc) {
+        return live.engine().handle_http(rc.req, rc.info);
+    });
     http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
-                              cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); }, {}};
+                              cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); },
+                              [&live] { return live.stats(); }};
     http_api::add_api_routes(router, api);
 
     auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
@@ -108,6 +115,10 @@ int run_server(const config::config& cfg) {
     net::handlers handlers;
     handlers.http = [&router](net::request& req, const net::request_info& info) {
         return router.dispatch(req, info);
+    };
+    handlers.wants_upgrade = [&live](const net::request& req) { return live.engine().matches(req.target()); };
+    handlers.upgrade = [&live](net::beast::tcp_stream stream, net::request req) {
+        return live.engine().handle_upgrade(std::move(stream), std::move(req));
     };
     net::server_options sopts;
     sopts.host = cfg.host;
@@ -126,6 +137,7 @@ int run_server(const config::config& cfg) {
         asio::co_spawn(
             ioc,
             [&]() -> asio::awaitable<void> {
+                live.engine().close_all(engineio::close_reason::server_shutdown);
                 co_await server.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_grace));
                 ioc.stop();
             },

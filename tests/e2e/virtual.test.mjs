@@ -60,6 +60,7 @@ describe('virtual mode (no backend)', { skip }, () => {
     await page.click('[data-testid="relay-switch-C"]');
     const flipped = before === 'on' ? 'off' : 'on';
     await page.waitForSelector(`[data-testid="household-C"][data-state="${flipped}"]`, { timeout: 1000 });
+    await screenshot(page, 'trade-virtual-relay-switched');
     const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('solgrid.virtual.relays')));
     assert.equal(stored.C, flipped === 'on');
 

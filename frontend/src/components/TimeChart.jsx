@@ -6,26 +6,40 @@ import 'uplot/dist/uPlot.min.css';
 // data: [xs (epoch s), ...ys]; series: [{ label, stroke, width, dash, fill }].
 // The container reserves its height up front so nothing jumps when data arrives.
 
-const KO_NAMES = {
-  MMMM: Array.from({ length: 12 }, (_, i) => `${i + 1}월`),
-  MMM: Array.from({ length: 12 }, (_, i) => `${i + 1}월`),
-  WWWW: ['일요일', '월요일', '화요일', '수요일', '목요일', '금요일', '토요일'],
-  WWW: ['일', '월', '화', '수', '목', '금', '토'],
-};
+// Axis ticks in the UI's locale: seconds, minutes or days depending on the tick spacing.
+function tickFormatter(locale) {
+  const f = (opts) => new Intl.DateTimeFormat(locale, opts);
+  const sec = f({ hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const min = f({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const day = f({ month: 'short', day: 'numeric' });
+  return (u, splits, axisIdx, space, incr) =>
+    splits.map((v) => (v === null ? '' : (incr < 60 ? sec : incr < 86400 ? min : day).format(new Date(v * 1000))));
+}
+
+// Room for the widest y label (e.g. "60,000") so it is never clipped.
+function yAxisSize(u, values) {
+  const longest = values ? Math.max(0, ...values.map((v) => String(v ?? '').length)) : 4;
+  return Math.max(40, longest * 7 + 18);
+}
+
+function legendTime(locale) {
+  const f = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  return (u, v) => (v === null || v === undefined ? '—' : f.format(new Date(v * 1000)));
+}
 
 function fmtNum(v, digits) {
   if (v === null || v === undefined) return '—';
   return Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
 }
 
-export default function TimeChart({ testId, data, series, unit, height = 220, xRange, yRange, lang = 'ko', digits = 1 }) {
+export default function TimeChart({ testId, data, series, unit, height = 220, xRange, yRange, locale = 'ko-KR', timeLabel = 'Time', digits = 1 }) {
   const elRef = useRef(null);
   const plotRef = useRef(null);
   const dataRef = useRef(data);
   const xRangeRef = useRef(xRange);
   dataRef.current = data;
   xRangeRef.current = xRange;
-  const seriesKey = JSON.stringify(series) + lang + unit + JSON.stringify(yRange) + height;
+  const seriesKey = JSON.stringify(series) + locale + timeLabel + unit + JSON.stringify(yRange) + height;
 
   useEffect(() => {
     const el = elRef.current;
@@ -33,13 +47,12 @@ export default function TimeChart({ testId, data, series, unit, height = 220, xR
     const opts = {
       width: Math.max(200, el.clientWidth),
       height,
-      fmtDate: lang === 'ko' ? (tpl) => uPlot.fmtDate(tpl, KO_NAMES) : undefined,
       scales: {
         x: { time: true, range: (u, min, max) => xRangeRef.current || [min, max] },
         y: yRange ? { range: () => yRange } : { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] },
       },
       series: [
-        {},
+        { label: timeLabel, value: legendTime(locale) },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.stroke,
@@ -51,11 +64,10 @@ export default function TimeChart({ testId, data, series, unit, height = 220, xR
           value: (u, v) => (v === null || v === undefined ? '—' : `${fmtNum(v, digits)} ${unit}`),
         })),
       ],
-      axes: [{ ...axis }, { ...axis, size: 52, values: (u, vals) => vals.map((v) => fmtNum(v, 0)) }],
+      axes: [{ ...axis, values: tickFormatter(locale) }, { ...axis, size: yAxisSize, values: (u, vals) => vals.map((v) => fmtNum(v, 0)) }],
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
     };
-    if (opts.fmtDate === undefined) delete opts.fmtDate;
     const u = new uPlot(opts, dataRef.current, el);
     plotRef.current = u;
     const ro = new ResizeObserver(() => {

@@ -76,11 +76,14 @@ export default function EnvSetting() {
 
 function DeviceStatus({ device }) {
   const { t, locale } = useI18n();
+  // device_status: {online, status: 'online'|'offline'|'unknown', last_seen, ...}
   const online = device.online === true || device.status === 'online';
+  const state = online ? 'online' : device.status === 'unknown' ? 'unknown' : 'offline';
   const lastSeen = device.last_seen ?? device.lastSeen;
+  const label = { online: 'settings.deviceOnline', offline: 'settings.deviceOffline', unknown: 'settings.deviceUnknown' }[state];
   return (
-    <p className="device-line" data-testid="device-status" data-online={online ? 'true' : 'false'}>
-      <strong>{t('settings.device')}:</strong> {t(online ? 'settings.deviceOnline' : 'settings.deviceOffline')}
+    <p className={`device-line device-${state}`} data-testid="device-status" data-state={state}>
+      <strong>{t('settings.device')}:</strong> {t(label)}
       {lastSeen ? ` · ${t('settings.deviceLastSeen', { time: fmtTime(lastSeen, locale) })}` : ''}
     </p>
   );

@@ -15,7 +15,7 @@ const faint = (hex) => `${hex}66`;
 // extended live by new_sun_data. Without the endpoint (or in virtual mode) it plots the
 // live stream only and says so.
 export default function History() {
-  const { t, lang, locale } = useI18n();
+  const { t, locale } = useI18n();
   const { mode, epoch, live } = useGrid();
   const [presetId, setPresetId] = useState('1h');
   const preset = presetById(presetId);
@@ -43,7 +43,8 @@ export default function History() {
   }, [mode, epoch, preset]);
 
   const rangeSec = preset.ms / 1000;
-  const liveOnly = load.status !== 'ok';
+  // Loading keeps showing what was there (no flash); these three plot the live stream only.
+  const liveOnly = ['notfound', 'failed', 'virtual'].includes(load.status);
   const points = useMemo(() => {
     if (load.aggregated) return load.points;
     const fromSec = Date.parse(load.query.from) / 1000;
@@ -141,7 +142,8 @@ export default function History() {
               unit={c.unit}
               yRange={c.yRange}
               xRange={xRange}
-              lang={lang}
+              locale={locale}
+              timeLabel={t('history.time')}
               digits={c.digits}
               height={200}
             />

@@ -66,7 +66,7 @@ export default function Trade() {
                 data-testid={`household-${h}`}
                 data-state={on ? 'on' : 'off'}
               >
-                <HouseIcon on={on} />
+                <HouseIcon on={on} size={80} />
                 <div className="household-body">
                   <h3>{t('trade.household', { h })}</h3>
                   <span className={`state-pill ${on ? 'on' : 'off'}`}>{pending[h] ? t('trade.pending') : stateText}</span>

@@ -1,0 +1,47 @@
+// Settings of the solgrid ESP32 firmware. Edit before flashing (see
+// firmware/README.md). Everything the wiring or the site decides is here.
+#pragma once
+
+// --- network ---------------------------------------------------------------
+#define WIFI_SSID "your-wifi"
+#define WIFI_PASSWORD "your-password"
+// The solgrid server (no trailing slash). Readings go to SERVER_URL/api/data/solar.
+#define SERVER_URL "http://192.168.0.10:5000"
+// The port this board serves GET /status and POST /relay on; the server's
+// ARDUINO_URL is then http://<this board's IP>:DEVICE_PORT.
+#define DEVICE_PORT 80
+
+// --- timing ----------------------------------------------------------------
+#define POST_INTERVAL_MS 2000UL      // the server's DEVICE_INTERVAL_S, in ms
+#define HTTP_TIMEOUT_MS 2000         // one post to the server
+// Relays all off when the server has not been heard from for this long
+// (0 disables). The server's next reply restores the desired state.
+#define BACKEND_WATCHDOG_MS 120000UL
+
+// --- battery voltage (voltage divider into an ADC1 pin) ----------------------
+#define PIN_BATTERY_ADC 34           // ADC1 only: ADC2 pins do not work while WiFi is on
+#define DIVIDER_R_TOP_OHM 100000.0f  // battery + ── R_TOP ──┬── R_BOTTOM ── GND
+#define DIVIDER_R_BOTTOM_OHM 22000.0f
+#define BATTERY_CALIBRATION 1.000f   // multiply; set from a multimeter reading
+// One of: lifepo4_4s, lead_acid_12v, liion_3s (firmware/.../battery.cpp).
+#define BATTERY_CURVE solgrid_fw::lifepo4_4s
+
+// --- solar current (INA219 on I2C) ------------------------------------------
+#define PIN_I2C_SDA 21
+#define PIN_I2C_SCL 22
+#define INA219_ADDRESS 0x40
+
+// --- light: BH1750 on the same I2C bus, or an LDR divider ---------------------
+#define USE_BH1750 1                 // 0: read the LDR below instead
+#define BH1750_ADDRESS 0x23
+#define PIN_LDR_ADC 35               // 3V3 ── LDR ──┬── LDR_R_FIXED ── GND
+#define LDR_R_FIXED_OHM 10000.0f
+#define LDR_R10_OHM 15000.0f         // the LDR's resistance at 10 lx (datasheet)
+#define LDR_GAMMA 0.7f
+
+// --- relays (4-channel board) ----------------------------------------------
+#define PIN_RELAY_A 26
+#define PIN_RELAY_B 27
+#define PIN_RELAY_C 25
+#define PIN_RELAY_D 33
+#define RELAY_ACTIVE_LOW 1           // most opto-isolated boards switch on a LOW input

@@ -1,0 +1,199 @@
+// solgrid ESP32 firmware: measures the community battery (voltage → SoC),
+// the solar current (INA219) and the light (BH1750 or an LDR), posts them to
+// the solgrid server every POST_INTERVAL_MS, switches the four household
+// relays, and serves the device API the server calls:
+//   GET  /status  this board's own report
+//   POST /relay   {"A":true,"B":false,...,"version":N}
+// The desired relay state also comes back in every post's reply, so the
+// board converges even when the server cannot reach it (NAT). A watchdog
+// turns every relay off when the server has been silent too long.
+//
+// The logic lives in src/solgrid_fw/ (portable C++, tested on a PC by
+// `make test`); this file is only the hardware and network glue.
+// Libraries: "Adafruit INA219" and "BH1750" (by Christopher Laws).
+
+#include <HTTPClient.h>
+#include <WebServer.h>
+#include <WiFi.h>
+#include <Wire.h>
+
+#include <Adafruit_INA219.h>
+#include <BH1750.h>
+
+#include "config.h"
+#include "src/solgrid_fw/battery.h"
+#include "src/solgrid_fw/protocol.h"
+#include "src/solgrid_fw/watchdog.h"
+
+using namespace solgrid_fw;
+
+static const uint8_t relay_pins[household_count] = {PIN_RELAY_A, PIN_RELAY_B, PIN_RELAY_C, PIN_RELAY_D};
+
+static WebServer server(DEVICE_PORT);
+static Adafruit_INA219 ina219(INA219_ADDRESS);
+static BH1750 light_meter(BH1750_ADDRESS);
+static bool ina219_ok = false;
+static bool bh1750_ok = false;
+
+static relay_set relays;             // what the pins are set to
+static int64_t applied_version = 0;  // the newest command applied
+static backend_watchdog watchdog(BACKEND_WATCHDOG_MS);
+static ema_filter battery_filter(0.2f);
+static reading last_reading;
+static float last_battery_v = 0.0f;
+static uint32_t posts_ok = 0, posts_failed = 0;
+static uint32_t last_post_ms = 0;
+
+static char json_buf[512];
+
+static void write_relays() {
+    for (int i = 0; i < household_count; ++i) {
+        bool level = RELAY_ACTIVE_LOW ? !relays.on[i] : relays.on[i];
+        digitalWrite(relay_pins[i], level ? HIGH : LOW);
+    }
+}
+
+// Applies a command unless it is older than the one applied last.
+static bool apply(const relay_command& cmd, const char* via) {
+    if (!should_apply(cmd, applied_version)) return false;
+    bool changed = memcmp(relays.on, cmd.state.on, sizeof relays.on) != 0;
+    relays = cmd.state;
+    if (cmd.has_version) applied_version = cmd.version;
+    if (changed) {
+        write_relays();
+        Serial.printf("relays A=%d B=%d C=%d D=%d (from %s)\n", relays.on[0], relays.on[1], relays.on[2],
+                      relays.on[3], via);
+    }
+    return true;
+}
+
+static reading measure() {
+    reading r;
+    // analogReadMilliVolts() uses the chip's ADC calibration.
+    float pin_v = analogReadMilliVolts(PIN_BATTERY_ADC) / 1000.0f;
+    float pack_v = divider_to_pack_volts(pin_v, DIVIDER_R_TOP_OHM, DIVIDER_R_BOTTOM_OHM) * BATTERY_CALIBRATION;
+    last_battery_v = battery_filter.update(pack_v);
+    r.soc = soc_percent(soc_from_voltage(BATTERY_CURVE, last_battery_v));
+
+    if (ina219_ok) {
+        float mw = ina219.getPower_mW();
+        r.solar_w = mw > 0 ? mw / 1000.0f : 0.0f;
+    }
+#if USE_BH1750
+    if (bh1750_ok) {
+        float lux = light_meter.readLightLevel();
+        r.lux = lux > 0 ? lux : 0.0f;
+    }
+#else
+    float ldr_v = analogReadMilliVolts(PIN_LDR_ADC) / 1000.0f;
+    r.lux = ldr_lux(ldr_v, 3.3f, LDR_R_FIXED_OHM, LDR_R10_OHM, LDR_GAMMA);
+#endif
+    return r;
+}
+
+static void post_reading() {
+    last_reading = measure();
+    int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version);
+    if (n < 0 || WiFi.status() != WL_CONNECTED) {
+        ++posts_failed;
+        return;
+    }
+    HTTPClient http;
+    http.setConnectTimeout(HTTP_TIMEOUT_MS);
+    http.setTimeout(HTTP_TIMEOUT_MS);
+    http.begin(SERVER_URL "/api/data/solar");
+    http.addHeader("Content-Type", "application/json");
+    int status = http.POST(reinterpret_cast<uint8_t*>(json_buf), static_cast<size_t>(n));
+    if (status >= 200 && status < 300) {
+        ++posts_ok;
+        watchdog.heard(millis());
+        String body = http.getString();
+        relay_command desired;
+        if (parse_desired_from_reply(body.c_str(), body.length(), desired)) apply(desired, "post reply");
+    } else {
+        ++posts_failed;
+        Serial.printf("post failed: %d %s\n", status, status < 0 ? http.errorToString(status).c_str() : "");
+    }
+    http.end();
+}
+
+static void handle_status() {
+    device_report d;
+    d.uptime_s = millis() / 1000;
+    d.last = last_reading;
+    d.battery_v = last_battery_v;
+    d.relays = relays;
+    d.relay_version = applied_version;
+    d.wifi_rssi = WiFi.RSSI();
+    d.watchdog_tripped = watchdog.tripped();
+    d.backend_silent_s = watchdog.silent_ms(millis()) / 1000;
+    d.posts_ok = posts_ok;
+    d.posts_failed = posts_failed;
+    int n = build_status_json(json_buf, sizeof json_buf, d);
+    if (n < 0) return server.send(500, "application/json", "{\"success\":false,\"error\":\"status too large\"}");
+    server.send(200, "application/json", json_buf);
+}
+
+static void handle_relay() {
+    String body = server.arg("plain");
+    relay_command cmd;
+    const char* problem = "";
+    if (parse_relay_command(body.c_str(), body.length(), relays, cmd, &problem) != command_error::none) {
+        snprintf(json_buf, sizeof json_buf, "{\"success\":false,\"error\":\"%s\"}", problem);
+        return server.send(400, "application/json", json_buf);
+    }
+    watchdog.heard(millis());
+    bool applied = apply(cmd, "POST /relay");
+    build_relay_reply_json(json_buf, sizeof json_buf, applied, relays, applied_version);
+    server.send(200, "application/json", json_buf);
+}
+
+void setup() {
+    Serial.begin(115200);
+    for (int i = 0; i < household_count; ++i) pinMode(relay_pins[i], OUTPUT);
+    write_relays();  // all off until the server says otherwise
+
+    analogSetPinAttenuation(PIN_BATTERY_ADC, ADC_11db);  // 0..~3.1 V
+#if !USE_BH1750
+    analogSetPinAttenuation(PIN_LDR_ADC, ADC_11db);
+#endif
+    Wire.begin(PIN_I2C_SDA, PIN_I2C_SCL);
+    ina219_ok = ina219.begin();
+    if (!ina219_ok) Serial.println("INA219 not found: solar_w will read 0");
+#if USE_BH1750
+    bh1750_ok = light_meter.begin(BH1750::CONTINUOUS_HIGH_RES_MODE);
+    if (!bh1750_ok) Serial.println("BH1750 not found: lux will read 0");
+#endif
+
+    WiFi.mode(WIFI_STA);
+    WiFi.setAutoReconnect(true);
+    WiFi.begin(WIFI_SSID, WIFI_PASSWORD);
+    Serial.print("WiFi");
+    for (int i = 0; i < 40 && WiFi.status() != WL_CONNECTED; ++i) {
+        delay(250);
+        Serial.print('.');
+    }
+    Serial.printf("\nIP %s; set ARDUINO_URL=http://%s:%d on the server\n", WiFi.localIP().toString().c_str(),
+                  WiFi.localIP().toString().c_str(), DEVICE_PORT);
+
+    server.on("/status", HTTP_GET, handle_status);
+    server.on("/relay", HTTP_POST, handle_relay);
+    server.onNotFound([] { server.send(404, "application/json", "{\"success\":false,\"error\":\"no route\"}"); });
+    server.begin();
+    watchdog.start(millis());
+}
+
+void loop() {
+    server.handleClient();
+    uint32_t now = millis();
+    if (now - last_post_ms >= POST_INTERVAL_MS) {
+        last_post_ms = now;
+        post_reading();
+    }
+    if (watchdog.should_trip(millis())) {
+        Serial.println("server silent too long: all relays off");
+        relays = relay_set{};
+        write_relays();
+    }
+    delay(2);
+}
