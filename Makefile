@@ -23,14 +23,17 @@ run: setup build frontend
 test: setup build frontend
 	scripts/test
 
+# Unit tests alone need a MariaDB for the MySQL backend: scripts/test starts one.
 test-unit: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	eval "$$(scripts/mariadb-test-server start)" && trap 'scripts/mariadb-test-server stop "$$SOLGRID_TEST_MYSQL_DIR"' EXIT && \
+	  cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 test-integration: build
 	node --test --test-concurrency=1 tests/integration/
 
 bench: build
-	bench/run
+	bench/http-ingest
+	bench/realtime
 
 clean:
 	rm -rf $(BUILD_DIR)

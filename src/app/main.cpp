@@ -1,6 +1,8 @@
 // solgrid's command line: `solgrid serve` and friends.
+#include "app/aggregation_scheduler.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
+#include "device/simulate_cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -24,6 +26,13 @@ int main(int argc, char** argv) {
     serve->add_option("--db-path", db_path, "SQLite file (DB_PATH, default data/solgrid.db)");
     serve->add_option("--cors-origins", cors, "allowed origins, * or a comma list (CORS_ORIGINS)");
     serve->add_option("--log-level", log_level, "trace|debug|info|warn|error (LOG_LEVEL)");
+
+    auto* aggregate = cli.add_subcommand(
+        "aggregate", "run aggregate_old_data once: roll final hours up into sun_data_hourly, apply RAW_RETENTION_DAYS");
+    aggregate->add_option("--db-path", db_path, "SQLite file (DB_PATH); MySQL instead when DB_HOST is set");
+
+    device::simulate_command simulate;  // `solgrid simulate`: the virtual Arduino
+    device::add_simulate_command(cli, simulate);
 
     try {
         cli.parse(argc, argv);
@@ -51,6 +60,8 @@ int main(int argc, char** argv) {
 
     try {
         if (serve->parsed()) return app::run_server(cfg);
+        if (aggregate->parsed()) return app::run_aggregate_once(cfg);
+        if (simulate.app->parsed()) return device::run_simulate_command(simulate, cfg);
     } catch (const std::exception& e) {
         spdlog::critical("solgrid could not start: {}", e.what());
         return 1;

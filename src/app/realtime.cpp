@@ -30,7 +30,7 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
       engine_(ioc, "/socket.io/", engineio_settings_from(cfg), net::cors_policy(cfg.cors_origins), sockets_) {
     auto& root = sockets_.of("/");
     root.on_connection([](const socketio::socket_ptr& s) {
-        SPDLOG_DEBUG("client connected: {} from {}", s->id(), s->handshake().address);
+        SPDLOG_DEBUG("client connected: {} from {}", s->id(), s->handshake().transport->remote_address);
         socketio::payload hello;
         hello.args.push_back(boost::json::object{{"status", "connected"}});
         s->emit("connection_response", std::move(hello));

@@ -1,13 +1,17 @@
 #include "app/server_app.hpp"
 
+#include "app/aggregation_scheduler.hpp"
 #include "app/fanout_notifier.hpp"
 #include "app/realtime.hpp"
+#include "device/device_link.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 #include "http/api_routes.hpp"
+#include "http/history_routes.hpp"
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"
 #include "storage/database.hpp"
+#include "storage/sql_history_store.hpp"
 #include "storage/sql_stores.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,11 +31,16 @@ namespace solgrid::app {
 namespace asio = boost::asio;
 
 void raise_fd_limit() {
+    // Each client is a file descriptor: aim for 200,000 (root may raise the
+    // hard limit too), else settle for the hard limit as it is.
+    constexpr rlim_t wanted = 200000;
     rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
-    }
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted) return;
+    rlimit more{wanted, std::max(lim.rlim_max, wanted)};
+    if (setrlimit(RLIMIT_NOFILE, &more) == 0) return;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
+    else if (lim.rlim_cur < 65536) spdlog::info("open-file limit {}: at most that many clients", lim.rlim_cur);
 }
 
 void setup_logging(const std::string& level) {
@@ -39,10 +48,10 @@ void setup_logging(const std::string& level) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 }
 
-namespace {
-
 storage::database_options database_options_from(const config::config& cfg) {
     storage::database_options o;
+    o.connect_timeout = cfg.db_connect_timeout;
+    o.query_timeout = cfg.db_query_timeout;
     if (cfg.uses_mysql()) {
         o.kind = storage::dialect::mysql;
         o.mysql_host = cfg.db_host;
@@ -59,6 +68,8 @@ storage::database_options database_options_from(const config::config& cfg) {
     return o;
 }
 
+namespace {
+
 std::filesystem::path frontend_root(const config::config& cfg) {
     if (!cfg.frontend_dir.empty()) return cfg.frontend_dir;
     return "frontend/dist";
@@ -74,9 +85,12 @@ int run_server(const config::config& cfg) {
     fanout_notifier events;
     domain::readings_service readings(reading_store, events);
     domain::relay_service relays(relay_store, events);
+    storage::sql_history_store history_store(db);
+    domain::history_service history(history_store, history_settings_from(cfg));
 
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
+    device::device_link device(cfg, ioc, relays, events);  // health, relay commands to ARDUINO_URL
 
     // Load the current state before the first request can ask for it.
     {
@@ -101,7 +115,10 @@ int run_server(const config::config& cfg) {
     http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); },
                               [&live] { return live.stats(); }};
+    api.device_post = device.post_handler();
     http_api::add_api_routes(router, api);
+    device.add_routes(router);
+    http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
 
     auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
     if (frontend->available())
@@ -127,6 +144,9 @@ int run_server(const config::config& cfg) {
     sopts.read_timeout = cfg.http_read_timeout;
     net::http_server server(ioc, sopts, handlers);
     server.start();
+    device.start();
+    aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
+    aggregation.start();
     spdlog::info("solgrid listening on http://{}:{} ({} threads, storage {})", cfg.host, server.port(), threads,
                  cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path);
 
@@ -137,6 +157,7 @@ int run_server(const config::config& cfg) {
         asio::co_spawn(
             ioc,
             [&]() -> asio::awaitable<void> {
+                device.stop();
                 live.engine().close_all(engineio::close_reason::server_shutdown);
                 co_await server.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_grace));
                 ioc.stop();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "storage/database.hpp"
 
 namespace solgrid::app {
 
@@ -13,6 +14,9 @@ int run_server(const config::config& cfg);
 
 // Raises the open-file limit to the hard maximum (many connections).
 void raise_fd_limit();
+
+// The database the config asks for (SQLite file, or MySQL when DB_HOST is set).
+storage::database_options database_options_from(const config::config& cfg);
 
 // Sets spdlog's level and pattern from the config.
 void setup_logging(const std::string& level);

@@ -66,7 +66,10 @@ const std::vector<std::string>& known_variables() {
         "SHUTDOWN_GRACE_S", "FRONTEND_DIR", "DB_PATH", "DB_HOST", "DB_PORT", "DB_USER",
         "DB_PASSWORD", "DB_DATABASE", "DB_POOL_SIZE", "ARDUINO_URL", "BATTERY_CAPACITY_WH",
         "LOG_LEVEL", "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
-        "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS"};
+        "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS",
+        "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
+        "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
+        "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS"};
     return names;
 }
 
@@ -155,6 +158,18 @@ config from_variables(const variables& vars) {
         c.db_database = *v;
     }
     if (auto v = get("DB_POOL_SIZE")) c.db_pool_size = static_cast<int>(parse_int("DB_POOL_SIZE", *v, 1, 64));
+    if (auto v = get("DB_CONNECT_TIMEOUT_S"))
+        c.db_connect_timeout = std::chrono::seconds(parse_int("DB_CONNECT_TIMEOUT_S", *v, 1, 600));
+    if (auto v = get("DB_QUERY_TIMEOUT_S"))
+        c.db_query_timeout = std::chrono::seconds(parse_int("DB_QUERY_TIMEOUT_S", *v, 1, 3600));
+    if (auto v = get("AGGREGATE_MAX_GAP_S"))
+        c.aggregate_max_gap = std::chrono::seconds(parse_int("AGGREGATE_MAX_GAP_S", *v, 1, 3600));
+    if (auto v = get("RAW_RETENTION_DAYS"))
+        c.raw_retention_days = static_cast<int>(parse_int("RAW_RETENTION_DAYS", *v, 0, 36500));
+    if (auto v = get("HISTORY_MAX_ROWS"))
+        c.history_max_rows = static_cast<std::size_t>(parse_int("HISTORY_MAX_ROWS", *v, 10, 10000000));
+    if (auto v = get("UTC_OFFSET_HOURS"))
+        c.utc_offset_hours = static_cast<int>(parse_int("UTC_OFFSET_HOURS", *v, -12, 14));
 
     if (auto v = get("ARDUINO_URL")) {
         if (!v->empty() && v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
@@ -163,6 +178,16 @@ config from_variables(const variables& vars) {
         while (!c.arduino_url.empty() && c.arduino_url.back() == '/') c.arduino_url.pop_back();
     }
     if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
+    if (auto v = get("DEVICE_INTERVAL_S")) {
+        double s = parse_positive("DEVICE_INTERVAL_S", *v);
+        if (s < 0.05 || s > 3600) fail("DEVICE_INTERVAL_S", "must be between 0.05 and 3600 seconds", *v);
+        c.device_interval = std::chrono::milliseconds(std::llround(s * 1000));
+    }
+    if (auto v = get("DEVICE_OFFLINE_AFTER"))
+        c.device_offline_after = static_cast<int>(parse_int("DEVICE_OFFLINE_AFTER", *v, 1, 1000));
+    ms("DEVICE_TIMEOUT_MS", c.device_timeout, 50, 600000);
+    if (auto v = get("DEVICE_RETRIES")) c.device_retries = static_cast<int>(parse_int("DEVICE_RETRIES", *v, 1, 100));
+    ms("DEVICE_BACKOFF_MS", c.device_backoff, 1, 600000);
     if (auto v = get("LOG_LEVEL")) {
         static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
         if (std::find(levels.begin(), levels.end(), *v) == levels.end())

@@ -49,10 +49,23 @@ struct config {
     std::string db_password;
     std::string db_database = "solar_ess";
     int db_pool_size = 4;
+    std::chrono::seconds db_connect_timeout{5};  // MySQL connect
+    std::chrono::seconds db_query_timeout{30};   // MySQL network read/write
+
+    // history: hourly roll-up, retention, queries
+    std::chrono::seconds aggregate_max_gap{300};  // readings further apart are not integrated across
+    int raw_retention_days = 7;                   // 0 keeps raw readings forever
+    std::size_t history_max_rows = 50000;         // rows per history response
+    int utc_offset_hours = 0;                     // where a day starts (day rows, "today")
 
     // device and energy
     std::string arduino_url;
     double battery_capacity_wh = 10000.0;
+    std::chrono::milliseconds device_interval{2000};  // DEVICE_INTERVAL_S: how often the Arduino posts
+    int device_offline_after = 3;                     // DEVICE_OFFLINE_AFTER: missed intervals → offline
+    std::chrono::milliseconds device_timeout{2000};   // DEVICE_TIMEOUT_MS: one relay command / probe
+    int device_retries = 4;                           // DEVICE_RETRIES: attempts per relay command
+    std::chrono::milliseconds device_backoff{250};    // DEVICE_BACKOFF_MS: first retry delay (doubles)
 
     std::string log_level = "info";
 

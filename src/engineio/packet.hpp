@@ -35,6 +35,7 @@ struct packet {
 // for binary, the raw bytes.
 struct outgoing {
     bool binary = false;
+    bool framed = false;  // `data` is already WebSocket frame bytes (a send cut short)
     std::string data;
 };
 using outgoing_ptr = std::shared_ptr<const outgoing>;

@@ -11,6 +11,11 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <cerrno>
+#include <climits>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace solgrid::engineio {
 namespace {
@@ -46,12 +51,14 @@ std::string_view to_string(close_reason r) {
 }
 
 struct session::ws_state {
-    ws_state(tcp::socket s, std::size_t max, strand_type ex) : socket(std::move(s)), parser(max), wake(ex) {}
+    ws_state(tcp::socket s, std::size_t max) : socket(std::move(s)), parser(max) {}
     tcp::socket socket;
     net::ws::frame_parser parser;
-    asio::steady_timer wake;
     std::vector<std::string> control;  // encoded control/probe frames, written first
+    std::string pending;               // bytes the kernel did not take yet
+    bool writing = false;              // an async write of `pending` is under way
     bool closing = false;              // write a close frame after what is queued, then stop
+    bool close_sent = false;
     std::uint16_t close_code = net::ws::close_code::normal;
     bool stopped = false;
 };
@@ -68,10 +75,32 @@ session::session(strand_type strand, std::string id, const settings& cfg, sessio
 
 session::~session() = default;
 
-void session::send(outgoing_ptr p) {
+void session::send(outgoing_ptr p, bool may_write_now) {
     {
         std::lock_guard lock(inbox_mutex_);
         if (inbox_closed_) return;
+        if (direct_fd_ >= 0 && may_write_now) {
+            unsigned char header[10];
+            auto hn = net::ws::encode_header(header, p->binary ? net::ws::opcode::binary : net::ws::opcode::text,
+                                             p->data.size());
+            iovec iov[2] = {{header, hn}, {const_cast<char*>(p->data.data()), p->data.size()}};
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = 2;
+            auto n = ::sendmsg(direct_fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n == static_cast<ssize_t>(hn + p->data.size())) return;
+            // Cut short (or failed): the strand takes over from here.
+            direct_fd_ = -1;
+            if (n > 0) {
+                auto rest = std::make_shared<outgoing>();
+                rest->framed = true;
+                std::string whole(reinterpret_cast<char*>(header), hn);
+                whole += p->data;
+                rest->data = whole.substr(static_cast<std::size_t>(n));
+                p = std::move(rest);
+            }
+        }
+        direct_fd_ = -1;  // keep order: later frames queue behind this one
         inbox_.push_back(std::move(p));
         if (drain_posted_) return;
         drain_posted_ = true;
@@ -109,7 +138,7 @@ void session::wake() {
     if (transport_ == transport_kind::polling) {
         if (poll_wait_) poll_wait_->cancel();
     } else if (ws_) {
-        ws_->wake.cancel();
+        flush_ws(ws_);
     }
 }
 
@@ -118,6 +147,7 @@ void session::close(close_reason r) {
         std::lock_guard lock(inbox_mutex_);
         if (inbox_closed_) return;
         inbox_closed_ = true;
+        direct_fd_ = -1;
     }
     asio::dispatch(strand_, [self = shared_from_this(), r] { self->finish_close(r); });
 }
@@ -126,6 +156,13 @@ void session::finish_close(close_reason r) {
     if (closed_) return;
     closed_ = true;
     auto self = shared_from_this();
+    {
+        // What send() took just before this close (a DISCONNECT sent, then
+        // the close, from this same strand) still goes out ahead of it.
+        std::lock_guard lock(inbox_mutex_);
+        for (auto& p : inbox_) queue_.push_back(std::move(p));
+        inbox_.clear();
+    }
     heartbeat_.cancel();
     if (poll_wait_) {
         // The client's own close is answered with a noop; ours with a close packet.
@@ -134,11 +171,12 @@ void session::finish_close(close_reason r) {
     }
     if (ws_) {
         ws_->closing = true;
-        if (r == close_reason::parse_error) ws_->close_code = net::ws::close_code::protocol_error;
+        if (r == close_reason::parse_error && ws_->close_code == net::ws::close_code::normal)
+            ws_->close_code = net::ws::close_code::protocol_error;
         if (r == close_reason::slow_client) ws_->close_code = net::ws::close_code::policy_violation;
         if (r == close_reason::server_shutdown) ws_->close_code = net::ws::close_code::going_away;
         if (r == close_reason::slow_client || r == close_reason::transport_error) queue_.clear();
-        ws_->wake.cancel();
+        flush_ws(ws_);
         // A client that does not read our close frame loses the socket anyway.
         heartbeat_.expires_after(std::chrono::seconds(2));
         heartbeat_.async_wait([self, ws = ws_](boost::system::error_code ec) {
@@ -147,9 +185,19 @@ void session::finish_close(close_reason r) {
             ws->socket.close(ignored);
         });
     }
-    if (r == close_reason::forced_close && transport_ == transport_kind::polling && !poll_wait_) {
+    const bool polling = transport_ == transport_kind::polling;
+    const bool drain = polling && !queue_.empty() &&
+                       (r == close_reason::server_close || r == close_reason::server_shutdown);
+    if ((r == close_reason::forced_close && polling && !poll_wait_) || drain) {
+        // A drain answers the queue first and the close packet on a GET of
+        // its own, as the reference server does: socket.io-client acts on a
+        // close packet at once but on the packets before it a tick later, so
+        // a DISCONNECT in the same payload would be taken for a network
+        // failure (and the client would reconnect).
         linger_ = true;
-        heartbeat_.expires_after(std::chrono::seconds(1));
+        linger_answer_ = drain ? "1" : "6";
+        heartbeat_.expires_after(drain ? std::max<std::chrono::milliseconds>(std::chrono::seconds(1), cfg_.ping_timeout)
+                                       : std::chrono::seconds(1));
         heartbeat_.async_wait([self](boost::system::error_code) {
             if (self->linger_) {
                 self->linger_ = false;
@@ -212,10 +260,15 @@ void session::on_packet(packet&& p, bool from_websocket) {
 
 asio::awaitable<std::optional<std::string>> session::poll() {
     if (linger_) {
+        if (!queue_.empty()) {
+            auto last = encode_payload(queue_);
+            queue_.clear();
+            co_return last;  // the close packet follows on the next GET
+        }
         linger_ = false;
         heartbeat_.cancel();
         on_gone_(id_);
-        co_return std::string("6");
+        co_return std::string(linger_answer_);
     }
     if (closed_ || transport_ != transport_kind::polling) co_return std::nullopt;
     if (poll_wait_) {
@@ -234,7 +287,7 @@ asio::awaitable<std::optional<std::string>> session::poll() {
     if (!queue_.empty() && (!closed_ || poll_answer_ == std::string_view("1"))) {
         answer = encode_payload(queue_);
         queue_.clear();
-        if (closed_) answer += "\x1e" "1";
+        if (closed_ && !linger_) answer += "\x1e" "1";
     } else if (poll_answer_) {
         answer = poll_answer_;
     } else {
@@ -267,11 +320,11 @@ asio::awaitable<bool> session::can_upgrade() {
 void session::attach_websocket(tcp::socket socket, bool probe) {
     boost::system::error_code ec;
     socket.non_blocking(true, ec);
-    auto ws = std::make_shared<ws_state>(std::move(socket), cfg_.max_payload, strand_);
+    auto ws = std::make_shared<ws_state>(std::move(socket), cfg_.max_payload);
     ws_ = ws;
     if (!probe) transport_ = transport_kind::websocket;
-    asio::co_spawn(strand_, ws_reader(ws), asio::detached);
-    asio::co_spawn(strand_, ws_writer(ws), asio::detached);
+    read_ws(ws);
+    flush_ws(ws);
 }
 
 void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text) {
@@ -279,7 +332,7 @@ void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text
         // The probe of an upgrade: 2probe → 3probe, then 5 switches over.
         if (text == "2probe") {
             ws->control.push_back(net::ws::encode_frame(net::ws::opcode::text, "3probe"));
-            ws->wake.cancel();
+            flush_ws(ws);
             upgrading_ = true;
             if (poll_wait_) {
                 poll_answer_ = "6";
@@ -292,11 +345,11 @@ void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text
                 poll_answer_ = "6";
                 poll_wait_->cancel();
             }
-            ws->wake.cancel();  // flush whatever polling had queued
+            flush_ws(ws);  // flush whatever polling had queued
         } else {
             // Anything else during a probe: drop the probe, keep polling.
             ws->closing = true;
-            ws->wake.cancel();
+            flush_ws(ws);
             ws_.reset();
             upgrading_ = false;
         }
@@ -310,113 +363,185 @@ void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text
     on_packet(std::move(*p), true);
 }
 
-asio::awaitable<void> session::ws_reader(std::shared_ptr<ws_state> ws) {
-    std::vector<net::ws::event> events;
-    for (;;) {
-        auto [ec] = co_await ws->socket.async_wait(tcp::socket::wait_read, use_tuple);
-        if (ws->stopped || ws->closing) break;
-        std::size_t n = 0;
-        if (!ec) {
-            auto& buf = read_buffer();
-            n = ws->socket.read_some(asio::buffer(buf), ec);
-            if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-            if (!ec) {
-                events.clear();
-                auto code = ws->parser.feed(std::string_view(buf.data(), n), events);
-                for (auto& e : events) {
-                    if (ws->closing) break;
-                    switch (e.type) {
-                    case net::ws::event::text:
-                        on_ws_text(ws, std::move(e.data));
-                        break;
-                    case net::ws::event::binary:
-                        if (ws_ == ws && transport_ == transport_kind::websocket)
-                            on_packet(packet{packet_type::message, std::move(e.data), true}, true);
-                        break;
-                    case net::ws::event::ping:
-                        ws->control.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));
-                        ws->wake.cancel();
-                        break;
-                    case net::ws::event::pong:
-                        break;
-                    case net::ws::event::close:
-                        ws->close_code = e.code == 1005 ? net::ws::close_code::normal : e.code;
-                        ws->closing = true;
-                        ws->wake.cancel();
-                        if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_close);
-                        break;
-                    }
-                }
-                if (code) {
-                    ws->close_code = code;
-                    ws->closing = true;
-                    ws->wake.cancel();
-                    if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::parse_error);
-                }
-                if (events.capacity() > 16) std::vector<net::ws::event>().swap(events);
-                continue;
-            }
-        }
-        break;  // EOF or error
+void session::end_ws(const std::shared_ptr<ws_state>& ws, close_reason r) {
+    if (ws_ == ws && transport_ == transport_kind::websocket) {
+        close(r);  // closes the session, which flushes and sends the close frame
+        return;
     }
-    if (!ws->closing) {
-        // The peer went away without a close frame.
-        ws->closing = true;
-        ws->wake.cancel();
-        if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_close);
-        else if (ws_ == ws) ws_.reset();  // a failed probe: keep polling
+    // A probe that failed: drop it, the session goes on polling.
+    ws->closing = true;
+    flush_ws(ws);
+    if (ws_ == ws) {
+        ws_.reset();
+        upgrading_ = false;
     }
 }
 
-asio::awaitable<void> session::ws_writer(std::shared_ptr<ws_state> ws) {
-    std::vector<outgoing_ptr> batch;
-    std::vector<std::string> control;
-    std::vector<std::array<unsigned char, 10>> headers;
-    std::vector<asio::const_buffer> buffers;
-    for (;;) {
-        bool active = ws_ == ws && transport_ == transport_kind::websocket;
-        if (ws->control.empty() && (!active || queue_.empty())) {
-            if (ws->closing) break;
-            ws->wake.expires_at(asio::steady_timer::time_point::max());
-            co_await ws->wake.async_wait(use_tuple);
-            continue;
-        }
-        control.swap(ws->control);
-        if (active) batch.swap(queue_);
-        headers.resize(batch.size());
-        buffers.clear();
-        for (auto& c : control) buffers.push_back(asio::buffer(c));
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            auto n = net::ws::encode_header(headers[i].data(),
-                                            batch[i]->binary ? net::ws::opcode::binary : net::ws::opcode::text,
-                                            batch[i]->data.size());
-            buffers.push_back(asio::buffer(headers[i].data(), n));
-            buffers.push_back(asio::buffer(batch[i]->data));
-        }
-        // Every frame queued so far leaves in one gathered write.
-        auto [ec, n] = co_await asio::async_write(ws->socket, buffers, use_tuple);
-        control.clear();
-        batch.clear();
-        if (ec) {
-            ws->closing = true;
-            if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_error);
-            break;
-        }
-        if (batch.capacity() > 64) {
-            // Give a burst's memory back; idle connections stay small.
-            std::vector<outgoing_ptr>().swap(batch);
-            std::vector<std::array<unsigned char, 10>>().swap(headers);
-            std::vector<asio::const_buffer>().swap(buffers);
+void session::read_ws(const std::shared_ptr<ws_state>& ws) {
+    // A readiness wait, not a read: an idle connection holds no buffer and
+    // no coroutine frame, only this small handler.
+    ws->socket.async_wait(tcp::socket::wait_read,
+                          asio::bind_executor(strand_, [self = shared_from_this(), ws](boost::system::error_code ec) {
+                              self->on_ws_readable(ws, ec);
+                          }));
+}
+
+void session::on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec) {
+    if (ws->stopped || ws->closing) return;
+    std::size_t n = 0;
+    if (!ec) {
+        auto& buf = read_buffer();
+        n = ws->socket.read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            read_ws(ws);
+            return;
         }
     }
-    if (ws->socket.is_open()) {
-        auto frame = net::ws::encode_frame(net::ws::opcode::close, net::ws::close_payload(ws->close_code));
-        co_await asio::async_write(ws->socket, asio::buffer(frame), use_tuple);
+    if (ec) {
+        end_ws(ws, close_reason::transport_close);  // EOF or error, no close frame
+        return;
+    }
+    thread_local std::vector<net::ws::event> events;  // handled below without suspending
+    events.clear();
+    auto code = ws->parser.feed(std::string_view(read_buffer().data(), n), events);
+    for (auto& e : events) {
+        if (ws->closing) break;
+        switch (e.type) {
+        case net::ws::event::text:
+            on_ws_text(ws, std::move(e.data));
+            break;
+        case net::ws::event::binary:
+            if (ws_ == ws && transport_ == transport_kind::websocket)
+                on_packet(packet{packet_type::message, std::move(e.data), true}, true);
+            break;
+        case net::ws::event::ping:
+            ws->control.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));
+            flush_ws(ws);
+            break;
+        case net::ws::event::pong:
+            break;
+        case net::ws::event::close:
+            ws->close_code = e.code == 1005 ? net::ws::close_code::normal : e.code;
+            end_ws(ws, close_reason::transport_close);
+            break;
+        }
+    }
+    events.clear();
+    if (code && !ws->closing) {
+        ws->close_code = code;
+        end_ws(ws, close_reason::parse_error);
+    }
+    if (!ws->closing && !ws->stopped) read_ws(ws);
+}
+
+void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
+    if (ws->writing || ws->stopped || !ws->socket.is_open()) return;
+    bool active = ws_ == ws && transport_ == transport_kind::websocket;
+    if (ws->control.empty() && (!active || queue_.empty()) && (!ws->closing || ws->close_sent)) {
+        if (active && !ws->closing) {
+            std::lock_guard lock(inbox_mutex_);
+            if (!inbox_closed_ && inbox_.empty()) direct_fd_ = ws->socket.native_handle();
+        }
+        return;
+    }
+
+    // Gather control frames, then every queued packet (header + shared
+    // bytes), then a close frame if closing: one sendmsg for all of them.
+    thread_local std::vector<iovec> iov;
+    thread_local std::vector<std::array<unsigned char, 10>> headers;
+    std::vector<std::string> control;
+    control.swap(ws->control);
+    std::vector<outgoing_ptr> batch;
+    if (active) batch.swap(queue_);
+    iov.clear();
+    headers.resize(batch.size());
+    std::size_t total = 0;
+    auto add = [&](const void* p, std::size_t n) {
+        iov.push_back({const_cast<void*>(p), n});
+        total += n;
+    };
+    for (auto& c : control) add(c.data(), c.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i]->framed) {
+            add(batch[i]->data.data(), batch[i]->data.size());
+            continue;
+        }
+        auto n = net::ws::encode_header(headers[i].data(),
+                                        batch[i]->binary ? net::ws::opcode::binary : net::ws::opcode::text,
+                                        batch[i]->data.size());
+        add(headers[i].data(), n);
+        add(batch[i]->data.data(), batch[i]->data.size());
+    }
+    std::string close_frame;
+    bool sending_close = ws->closing && !ws->close_sent;
+    if (sending_close) {
+        close_frame = net::ws::encode_frame(net::ws::opcode::close, net::ws::close_payload(ws->close_code));
+        add(close_frame.data(), close_frame.size());
+        ws->close_sent = true;
+    }
+
+    std::size_t sent = 0, at = 0;
+    int fd = ws->socket.native_handle();
+    bool failed = false;
+    std::unique_lock write_lock(inbox_mutex_);  // see direct_fd_
+    direct_fd_ = -1;
+    while (at < iov.size()) {
+        msghdr msg{};
+        msg.msg_iov = iov.data() + at;
+        msg.msg_iovlen = std::min<std::size_t>(iov.size() - at, IOV_MAX);
+        auto n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            failed = errno != EAGAIN && errno != EWOULDBLOCK;
+            break;
+        }
+        sent += static_cast<std::size_t>(n);
+        // Advance past what went out.
+        auto left = static_cast<std::size_t>(n);
+        while (at < iov.size() && left >= iov[at].iov_len) left -= iov[at++].iov_len;
+        if (at < iov.size() && left) {
+            iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + left;
+            iov[at].iov_len -= left;
+            break;  // the kernel's buffer is full
+        }
+    }
+    if (!failed && sent == total && !sending_close && active && !ws->closing && !inbox_closed_ && inbox_.empty())
+        direct_fd_ = fd;  // idle again: broadcasts may write directly
+    write_lock.unlock();
+    auto finish = [this, ws] {
+        {
+            std::lock_guard lock(inbox_mutex_);
+            direct_fd_ = -1;
+        }
+        ws->stopped = true;
         boost::system::error_code ignored;
         ws->socket.shutdown(tcp::socket::shutdown_both, ignored);
         ws->socket.close(ignored);
+        if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_error);
+    };
+    if (failed) {
+        finish();
+        return;
     }
-    ws->stopped = true;
+    if (sent == total) {
+        if (sending_close) finish();
+        return;
+    }
+    // Backpressure: keep the rest (a copy: the frames' owners go away) and
+    // let an async write finish it; new frames wait in queue_ meanwhile.
+    for (std::size_t k = at; k < iov.size(); ++k) ws->pending.append(static_cast<const char*>(iov[k].iov_base), iov[k].iov_len);
+    ws->writing = true;
+    asio::async_write(ws->socket, asio::buffer(ws->pending),
+                      asio::bind_executor(strand_, [self = shared_from_this(), ws, sending_close, finish](
+                                                       boost::system::error_code ec, std::size_t) {
+                          ws->writing = false;
+                          std::string().swap(ws->pending);
+                          if (ec || sending_close) {
+                              finish();
+                              return;
+                          }
+                          self->flush_ws(ws);
+                      }));
 }
 
 }  // namespace solgrid::engineio

@@ -87,8 +87,11 @@ public:
     const strand_type& executor() const { return strand_; }
     const handshake_info& handshake() const { return info_; }
 
-    // Any thread. Queues a packet for the client; dropped if closed.
-    void send(outgoing_ptr p);
+    // Any thread. Queues a packet for the client; dropped if closed. With
+    // `may_write_now`, an idle WebSocket gets it written at once (see
+    // direct_fd_); without, it waits for the strand, which writes all that
+    // has queued in one gathered send (cheaper per frame under heavy load).
+    void send(outgoing_ptr p, bool may_write_now = true);
     // Any thread. Closes the session (idempotent).
     void close(close_reason r);
 
@@ -121,8 +124,13 @@ private:
     void wake();
     void arm_heartbeat(bool ping_phase);
     void finish_close(close_reason r);
-    asio::awaitable<void> ws_reader(std::shared_ptr<ws_state> ws);
-    asio::awaitable<void> ws_writer(std::shared_ptr<ws_state> ws);
+    void read_ws(const std::shared_ptr<ws_state>& ws);
+    void on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec);
+    // Writes every queued frame of `ws` now, in one gathered non-blocking
+    // send; only what the kernel refuses goes on through an async write.
+    void flush_ws(const std::shared_ptr<ws_state>& ws);
+    // The WebSocket `ws` ended (peer closed, failed, or broke the protocol).
+    void end_ws(const std::shared_ptr<ws_state>& ws, close_reason r);
 
     strand_type strand_;
     std::string id_;
@@ -136,6 +144,13 @@ private:
     std::vector<outgoing_ptr> inbox_;
     bool drain_posted_ = false;
     bool inbox_closed_ = false;
+    // The broadcast fast path, and the one deliberate exception to "state
+    // only on the strand": while the WebSocket is open and idle (nothing
+    // queued, no write pending) the strand publishes its fd here and send()
+    // writes the frame at once under inbox_mutex_, skipping the post to the
+    // strand. Every write to the socket, the strand's included, holds
+    // inbox_mutex_, so frames never interleave. -1 when not idle.
+    int direct_fd_ = -1;
 
     // strand-only state
     std::vector<outgoing_ptr> queue_;
@@ -151,7 +166,10 @@ private:
     bool upgrading_ = false;  // probe received, waiting for "5"
     // Closed by the client's own close packet while no GET was held: the
     // next GET (racing the POST) still gets its noop, then the sid is gone.
+    // Closed by us with packets still queued (a DISCONNECT, then the close):
+    // the next GET gets them, the one after it the close packet.
     bool linger_ = false;
+    const char* linger_answer_ = "6";
 };
 
 }  // namespace solgrid::engineio

@@ -1,5 +1,6 @@
 #include "http/api_routes.hpp"
 
+#include "http/device_routes.hpp"
 #include "http/json_response.hpp"
 
 #include <boost/json.hpp>
@@ -84,10 +85,16 @@ void add_api_routes(router& r, api_context ctx) {
         auto parsed = parse_reading(rc.req.body());
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
+        device_post_handler::parsed device;  // its optional relay report, checked before anything is stored
+        if (c->device_post) device = c->device_post->parse(rc.req.body());
+        if (device.problem)
+            co_return error(http::status::bad_request, device.problem->message, device.problem->field,
+                            rc.req.version());
         try {
             auto stored = co_await c->readings.record(*parsed.value);
             auto data = domain::readings_service::to_json(stored);
             data["id"] = stored.id;
+            if (c->device_post) c->device_post->accepted(device, rc.info, data);
             co_return success(http::status::created, "sensor data saved", data, rc.req.version());
         } catch (const domain::storage_unavailable& e) {
             co_return error(http::status::service_unavailable, "database unavailable; reading not stored", {},
@@ -106,9 +113,8 @@ void add_api_routes(router& r, api_context ctx) {
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
         try {
-            auto state = co_await c->relays.update(*parsed.value, "api");
-            co_return success(http::status::ok, "relay status updated", domain::relay_service::to_json(state),
-                              rc.req.version());
+            co_await c->relays.update(*parsed.value, "api");
+            co_return success(http::status::ok, "relay status updated", c->relays.status_json(), rc.req.version());
         } catch (const domain::storage_unavailable&) {
             co_return error(http::status::service_unavailable, "database unavailable; relay state not changed", {},
                             rc.req.version());
@@ -116,7 +122,7 @@ void add_api_routes(router& r, api_context ctx) {
     });
 
     r.add(http::verb::get, "/api/relay/status", [c](request_context& rc) -> asio::awaitable<response> {
-        co_return json(http::status::ok, domain::relay_service::to_json(c->relays.current()), rc.req.version());
+        co_return json(http::status::ok, c->relays.status_json(), rc.req.version());
     });
 
     // The four household channels: what each is fed by, in one list.

@@ -9,6 +9,8 @@
 
 namespace solgrid::http_api {
 
+class device_post_handler;  // http/device_routes.hpp
+
 struct api_context {
     domain::readings_service& readings;
     domain::relay_service& relays;
@@ -16,6 +18,7 @@ struct api_context {
     std::string storage_kind;                      // "sqlite" / "mysql"
     std::function<bool()> storage_healthy;         // for /healthz
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
+    std::shared_ptr<device_post_handler> device_post;   // device side of sensor posts, optional
 };
 
 // Parses a sensor POST body into a reading, or says which field is wrong.

@@ -76,6 +76,12 @@ std::uint16_t frame_parser::parse(std::string_view in, std::size_t& used, std::v
             if (payload.size() >= 2) {
                 code = static_cast<std::uint16_t>(static_cast<unsigned char>(payload[0]) << 8 |
                                                   static_cast<unsigned char>(payload[1]));
+                // RFC 6455 §7.4: codes an endpoint may put in a close frame.
+                // Others (1005/1006/1015, unassigned) are a protocol error; we
+                // would otherwise echo them back in our own close frame.
+                bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                                (code >= 3000 && code <= 4999);
+                if (!sendable) return close_code::protocol_error;
                 reason = payload.substr(2);
                 if (!valid_utf8(reason)) return close_code::invalid_payload;
             }

@@ -5,13 +5,15 @@
 namespace solgrid::socketio {
 namespace {
 
-bool matches(const std::set<std::string>& socket_rooms, const std::vector<std::string>& rooms,
+// Every socket is in the room named by its own id; that room is implied
+// rather than stored (one set entry less per idle client).
+bool matches(const std::string& sid, const std::set<std::string>& socket_rooms, const std::vector<std::string>& rooms,
              const std::vector<std::string>& except) {
     for (const auto& r : except)
-        if (socket_rooms.count(r)) return false;
+        if (r == sid || socket_rooms.count(r)) return false;
     if (rooms.empty()) return true;
     for (const auto& r : rooms)
-        if (socket_rooms.count(r)) return true;
+        if (r == sid || socket_rooms.count(r)) return true;
     return false;
 }
 
@@ -30,26 +32,38 @@ void namespace_::emit(std::string_view event, payload args, const std::vector<st
     // Encoded once; every recipient's queue shares these bytes.
     auto wire = to_wire(make_event(name_, event, args));
 
+    // At a calm rate each event is written to each idle client at once
+    // (lowest latency); past a burst threshold, frames queue on the clients'
+    // strands so each client gets every queued frame in one send.
+    if (now - window_start_ >= std::chrono::milliseconds(100)) {
+        busy_ = window_events_ > burst_threshold;
+        window_start_ = now;
+        window_events_ = 0;
+    }
+    ++window_events_;
+    const bool write_now = !busy_;
     auto deliver = [&](socket& s) {
-        for (const auto& w : wire) s.session_->send(w);
+        for (const auto& w : wire) s.session_->send(w, write_now);
         if (seq) s.last_seq_ = seq;
     };
     if (rooms.empty() && except.empty()) {
         for (auto& [id, s] : sockets_) deliver(*s);
     } else if (!rooms.empty()) {
         std::unordered_set<std::string> done;
+        auto consider = [&](const std::string& sid) {
+            if (!done.insert(sid).second) return;
+            auto s = sockets_.find(sid);
+            if (s != sockets_.end() && matches(sid, s->second->rooms_, {}, except)) deliver(*s->second);
+        };
         for (const auto& room : rooms) {
+            if (sockets_.count(room)) consider(room);  // a socket's own room
             auto it = rooms_.find(room);
             if (it == rooms_.end()) continue;
-            for (const auto& sid : it->second) {
-                if (!done.insert(sid).second) continue;
-                auto s = sockets_.find(sid);
-                if (s != sockets_.end() && matches(s->second->rooms_, {}, except)) deliver(*s->second);
-            }
+            for (const auto& sid : it->second) consider(sid);
         }
     } else {
         for (auto& [id, s] : sockets_)
-            if (matches(s->rooms_, {}, except)) deliver(*s);
+            if (matches(id, s->rooms_, {}, except)) deliver(*s);
     }
 
     if (seq) {
@@ -64,6 +78,9 @@ void namespace_::expire_locked(std::chrono::steady_clock::time_point now) {
         evicted_upto_ = replay_.front().seq;
         replay_.pop_front();
     }
+    // Dropped sessions expire by time; a sweep a second is plenty.
+    if (now - last_sweep_ < std::chrono::seconds(1)) return;
+    last_sweep_ = now;
     for (auto it = persisted_.begin(); it != persisted_.end();)
         it = now - it->second.at > recovery_.window ? persisted_.erase(it) : std::next(it);
 }
@@ -77,6 +94,7 @@ std::vector<std::string> namespace_::socket_ids_in(const std::string& room) cons
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;
     if (auto it = rooms_.find(room); it != rooms_.end()) out.assign(it->second.begin(), it->second.end());
+    if (sockets_.count(room)) out.push_back(room);
     return out;
 }
 
@@ -95,6 +113,7 @@ std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
     if (it == persisted_.end()) return std::nullopt;
     auto session = std::move(it->second);
     persisted_.erase(it);
+    if (now - session.at > recovery_.window) return std::nullopt;  // the sweep is only once a second
     // The client's own offset is the truth; a client that never got a
     // packet has none, and then what we had queued to it is the start.
     std::uint64_t from = session.seq;
@@ -110,7 +129,7 @@ std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
     if (from < evicted_upto_ || from > seq_) return std::nullopt;  // missed packets are gone
     restored r{session.sid, pid, session.rooms, std::move(session.data), {}};
     for (const auto& p : replay_)
-        if (p.seq > from && matches(session.rooms, p.rooms, p.except)) r.missed.push_back(p.wire);
+        if (p.seq > from && matches(session.sid, session.rooms, p.rooms, p.except)) r.missed.push_back(p.wire);
     return r;
 }
 
@@ -118,9 +137,8 @@ void namespace_::add(const socket_ptr& s, const std::set<std::string>& rooms) {
     std::lock_guard lock(mutex_);
     sockets_[s->id()] = s;
     s->last_seq_ = seq_;
-    s->rooms_.insert(s->id());
-    rooms_[s->id()].insert(s->id());
     for (const auto& r : rooms) {
+        if (r == s->id()) continue;
         s->rooms_.insert(r);
         rooms_[r].insert(s->id());
     }
@@ -138,7 +156,6 @@ void namespace_::remove(socket& s, bool persist) {
     }
     if (persist && recovery_enabled() && !s.pid_.empty()) {
         std::set<std::string> rooms = s.rooms_;
-        rooms.erase(s.id());
         persisted_[s.pid_] = {s.id(), std::move(rooms), s.data, s.last_seq_, std::chrono::steady_clock::now()};
     }
     s.rooms_.clear();
@@ -147,7 +164,7 @@ void namespace_::remove(socket& s, bool persist) {
 
 void namespace_::join(socket& s, const std::string& room) {
     std::lock_guard lock(mutex_);
-    if (!sockets_.count(s.id())) return;
+    if (!sockets_.count(s.id()) || room == s.id()) return;
     s.rooms_.insert(room);
     rooms_[room].insert(s.id());
 }
@@ -163,7 +180,9 @@ void namespace_::leave(socket& s, const std::string& room) {
 
 std::set<std::string> namespace_::rooms_of(const socket& s) const {
     std::lock_guard lock(mutex_);
-    return s.rooms_;
+    auto rooms = s.rooms_;
+    if (sockets_.count(s.id())) rooms.insert(s.id());
+    return rooms;
 }
 
 }  // namespace solgrid::socketio

@@ -102,6 +102,13 @@ private:
     std::uint64_t seq_ = 0;
     std::uint64_t evicted_upto_ = 0;  // packets with seq <= this are gone
     std::unordered_map<std::string, persisted_session> persisted_;
+    std::chrono::steady_clock::time_point last_sweep_{};
+
+    // broadcast rate (under mutex_): events in the current 100 ms window
+    static constexpr int burst_threshold = 20;  // > 200 events/s counts as a burst
+    std::chrono::steady_clock::time_point window_start_{};
+    int window_events_ = 0;
+    bool busy_ = false;
 };
 
 }  // namespace solgrid::socketio

@@ -155,7 +155,7 @@ bool placeholders_valid(const boost::json::value& v, std::size_t count) {
 
 bool reassembler::start(packet& p) {
     if (p.attachments == 0) return true;
-    pending_ = std::move(p);
+    pending_ = std::make_unique<packet>(std::move(p));
     return false;
 }
 
@@ -163,7 +163,7 @@ std::optional<packet> reassembler::add(std::string buffer) {
     if (!pending_) return std::nullopt;
     pending_->buffers.push_back(std::move(buffer));
     if (pending_->buffers.size() < pending_->attachments) return std::nullopt;
-    auto done = std::move(pending_);
+    auto done = std::move(*pending_);
     pending_.reset();
     return done;
 }

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,11 +66,11 @@ public:
     bool start(packet& p);
     // Adds one buffer; returns the complete packet once all have arrived.
     std::optional<packet> add(std::string buffer);
-    bool waiting() const { return pending_.has_value(); }
+    bool waiting() const { return pending_ != nullptr; }
     void reset() { pending_.reset(); }
 
 private:
-    std::optional<packet> pending_;
+    std::unique_ptr<packet> pending_;  // held only between a binary packet and its buffers
 };
 
 }  // namespace solgrid::socketio

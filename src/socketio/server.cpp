@@ -1,12 +1,29 @@
 #include "socketio/server.hpp"
 
-#include "domain/types.hpp"
 #include "engineio/server.hpp"
 
 #include <boost/json.hpp>
+#include <ctime>
+#include <cstdio>
 #include <spdlog/spdlog.h>
 
 namespace solgrid::socketio {
+namespace {
+
+// ISO-8601 UTC with milliseconds, for handshake.time.
+std::string now_iso8601() {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+}  // namespace
 
 struct server::client {
     explicit client(const engineio::session_ptr& s) : connect_timer(s->executor()) {}
@@ -109,12 +126,8 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
 
     socketio::handshake hs;
     if (p.data) hs.auth = std::move(p.data->as_object());
-    const auto& info = s->handshake();
-    hs.query = info.query;
-    hs.origin = info.origin;
-    hs.user_agent = info.user_agent;
-    hs.address = info.remote_address;
-    hs.time = domain::to_iso8601(domain::clock::now());
+    hs.transport = &s->handshake();
+    hs.time = now_iso8601();
 
     std::optional<namespace_::restored> restored;
     if (nsp.recovery_enabled()) {

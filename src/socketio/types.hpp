@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace solgrid::engineio {
+struct handshake_info;
+}
+
 namespace solgrid::socketio {
 
 // Arguments of an event or an acknowledgement. Binary data travels as
@@ -30,11 +34,11 @@ struct connect_error {
 
 struct handshake {
     boost::json::object auth;  // the CONNECT packet's payload ({} if none)
-    std::map<std::string, std::string> query;
-    std::string origin;
-    std::string user_agent;
-    std::string address;
-    std::string time;  // ISO-8601, when the socket connected
+    std::string time;          // ISO-8601, when the socket connected
+    // Query, origin, user agent and address of the underlying connection;
+    // shared with the Engine.IO session (which outlives the socket), not
+    // copied: thousands of idle clients should cost as little as possible.
+    const engineio::handshake_info* transport = nullptr;
 };
 
 class socket;

@@ -7,9 +7,52 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace solgrid::storage {
+
+namespace {
+
+// MySQL/MariaDB client and server errors that mean "this connection is gone"
+// (SOCI classifies only some of them as connection_error).
+bool mysql_connection_errno(unsigned n) {
+    switch (n) {
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED
+    case 2002:  // CR_CONNECTION_ERROR
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2006:  // CR_SERVER_GONE_ERROR
+    case 2013:  // CR_SERVER_LOST
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool sqlite_constraint(const std::exception& e) {
+    auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e);
+    return s && (s->result() & 0xff) == 19;  // SQLITE_CONSTRAINT
+}
+
+// Names we are willing to put into CREATE DATABASE unquoted-safe.
+bool plain_identifier(const std::string& s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+    });
+}
+
+}  // namespace
+
+bool is_connection_error(const std::exception& e) {
+    if (auto* m = dynamic_cast<const soci::mysql_soci_error*>(&e))
+        return m->get_error_category() == soci::soci_error::connection_error || mysql_connection_errno(m->err_num_);
+    if (auto* s = dynamic_cast<const soci::soci_error*>(&e))
+        return s->get_error_category() == soci::soci_error::connection_error;
+    return false;
+}
 
 database::database(database_options opts) : opts_(std::move(opts)) {
     if (opts_.kind == dialect::sqlite) {
@@ -17,12 +60,17 @@ database::database(database_options opts) : opts_(std::move(opts)) {
         auto parent = std::filesystem::path(opts_.sqlite_path).parent_path();
         if (!single_session_ && !parent.empty()) std::filesystem::create_directories(parent);
     }
-    auto writer = connect();
-    migrate(*writer, opts_.kind);
-    threads_.emplace_back([this, s = std::shared_ptr<soci::session>(std::move(writer))] { writer_loop(*s); });
+    auto writer = std::make_shared<connection>();
+    writer->session = connect();
+    migrate(*writer->session, opts_.kind);
+    std::vector<std::shared_ptr<connection>> readers;
     if (!single_session_)
-        for (int i = 0; i < std::max(1, opts_.readers); ++i)
-            threads_.emplace_back([this, s = std::shared_ptr<soci::session>(connect())] { reader_loop(*s); });
+        for (int i = 0; i < std::max(1, opts_.readers); ++i) {
+            readers.push_back(std::make_shared<connection>());
+            readers.back()->session = connect();
+        }
+    threads_.emplace_back([this, writer] { writer_loop(*writer); });
+    for (auto& r : readers) threads_.emplace_back([this, r] { reader_loop(*r); });
 }
 
 database::~database() { close(); }
@@ -39,6 +87,26 @@ void database::close() {
     threads_.clear();
 }
 
+std::unique_ptr<soci::session> database::connect_mysql(bool with_database) {
+    std::string conn = "host=" + opts_.mysql_host + " port=" + std::to_string(opts_.mysql_port) +
+                       " user=" + opts_.mysql_user + " charset=utf8mb4" +
+                       " connect_timeout=" + std::to_string(opts_.connect_timeout.count()) +
+                       " read_timeout=" + std::to_string(opts_.query_timeout.count()) +
+                       " write_timeout=" + std::to_string(opts_.query_timeout.count());
+    if (with_database) conn += " dbname=" + opts_.mysql_database;
+    if (!opts_.mysql_password.empty()) conn += " password='" + opts_.mysql_password + "'";
+    // No `reconnect=1`: a silent client-side reconnect in the middle of a
+    // transaction would run its remaining statements outside it. A lost
+    // session is replaced by ensure() instead.
+    auto s = std::make_unique<soci::session>(soci::mysql, conn);
+    // DATETIME values are UTC text we write ourselves; keep the server from
+    // converting, truncating or guessing.
+    *s << "SET time_zone = '+00:00'";
+    *s << "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+          "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+    return s;
+}
+
 std::unique_ptr<soci::session> database::connect() {
     if (opts_.kind == dialect::sqlite) {
         auto s = std::make_unique<soci::session>(soci::sqlite3, "db=" + opts_.sqlite_path + " timeout=10");
@@ -51,11 +119,18 @@ std::unique_ptr<soci::session> database::connect() {
         *s << "PRAGMA foreign_keys=ON";
         return s;
     }
-    std::string conn = "host=" + opts_.mysql_host + " port=" + std::to_string(opts_.mysql_port) +
-                       " dbname=" + opts_.mysql_database + " user=" + opts_.mysql_user +
-                       " charset=utf8mb4 reconnect=1";
-    if (!opts_.mysql_password.empty()) conn += " password='" + opts_.mysql_password + "'";
-    return std::make_unique<soci::session>(soci::mysql, conn);
+    try {
+        return connect_mysql(true);
+    } catch (const soci::mysql_soci_error& e) {
+        if (e.err_num_ != 1049 || !plain_identifier(opts_.mysql_database)) throw;  // 1049: unknown database
+    }
+    spdlog::info("creating MySQL database `{}`", opts_.mysql_database);
+    {
+        auto admin = connect_mysql(false);
+        *admin << "CREATE DATABASE IF NOT EXISTS `" + opts_.mysql_database +
+                      "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+    }
+    return connect_mysql(true);
 }
 
 void database::with_session(const std::function<void(soci::session&)>& f) {
@@ -67,7 +142,7 @@ void database::submit_read(job work, done finish) {
     {
         std::lock_guard lock(mutex_);
         if (single_session_) {
-            writes_.push_back({std::move(work), std::move(finish)});
+            writes_.push_back({std::move(work), std::move(finish), false});
         } else {
             reads_.emplace_back(std::move(work), std::move(finish));
         }
@@ -75,19 +150,70 @@ void database::submit_read(job work, done finish) {
     cv_.notify_all();
 }
 
-void database::submit_write(job work, done finish) {
+void database::submit_write(job work, done finish, bool alone) {
     {
         std::lock_guard lock(mutex_);
-        writes_.push_back({std::move(work), std::move(finish)});
+        writes_.push_back({std::move(work), std::move(finish), alone});
     }
     cv_.notify_all();
+}
+
+void database::mark_healthy() {
+    if (!healthy_.exchange(true)) spdlog::info("database reachable again");
+}
+
+void database::mark_unhealthy(const std::string& why) {
+    if (healthy_.exchange(false)) spdlog::error("database unavailable: {}", why);
+}
+
+soci::session& database::ensure(connection& c) {
+    if (c.session) return *c.session;
+    auto now = std::chrono::steady_clock::now();
+    if (now < c.retry_at) throw domain::storage_unavailable("database unreachable; retrying shortly");
+    try {
+        c.session = connect();
+        spdlog::debug("database session reopened");
+        return *c.session;
+    } catch (const std::exception& e) {
+        c.retry_at = std::chrono::steady_clock::now() + opts_.reconnect_backoff;
+        mark_unhealthy(e.what());
+        throw domain::storage_unavailable(std::string("cannot connect to the database: ") + e.what());
+    }
+}
+
+// Runs body(session, sent_commit) on the thread's connection. A lost
+// connection closes the session; the body runs once more on a fresh one
+// unless it had already sent its COMMIT: then the outcome is unknown,
+// `*in_doubt` is set, and the error goes up.
+template <class Body>
+void database::attempt(connection& c, Body&& body, bool* in_doubt) {
+    for (int round = 0;; ++round) {
+        soci::session& s = ensure(c);
+        bool sent_commit = false;
+        try {
+            body(s, sent_commit);
+            return;
+        } catch (const soci::soci_error& e) {
+            if (!is_connection_error(e)) throw;
+            c.session.reset();
+            mark_unhealthy(e.what());
+            if (sent_commit && in_doubt) *in_doubt = true;
+            if (round > 0 || sent_commit) throw;
+        }
+    }
 }
 
 std::exception_ptr database::translate(std::exception_ptr ep) {
     try {
         std::rethrow_exception(ep);
+    } catch (const domain::storage_unavailable&) {
+        return std::current_exception();
     } catch (const soci::soci_error& e) {
-        healthy_ = false;
+        // A refused row (CHECK, duplicate key) is the job's fault, not the
+        // database's: only lost connections and SQLite failures mark it down.
+        bool refused = sqlite_constraint(e) ||
+                       (opts_.kind == dialect::mysql && !is_connection_error(e));
+        if (!refused) mark_unhealthy(e.what());
         spdlog::error("database error: {}", e.what());
         return std::make_exception_ptr(domain::storage_unavailable(e.what()));
     } catch (...) {
@@ -95,7 +221,7 @@ std::exception_ptr database::translate(std::exception_ptr ep) {
     }
 }
 
-void database::reader_loop(soci::session& s) {
+void database::reader_loop(connection& c) {
     for (;;) {
         std::pair<job, done> item;
         {
@@ -107,8 +233,9 @@ void database::reader_loop(soci::session& s) {
         }
         std::exception_ptr ep;
         try {
-            item.first(s);
-            healthy_ = true;
+            // Reads change nothing: always safe to run again.
+            attempt(c, [&](soci::session& s, bool&) { item.first(s); }, nullptr);
+            mark_healthy();
         } catch (...) {
             ep = translate(std::current_exception());
         }
@@ -116,44 +243,116 @@ void database::reader_loop(soci::session& s) {
     }
 }
 
-void database::writer_loop(soci::session& s) {
+void database::probe(connection& c) {
+    if (opts_.kind != dialect::mysql) return;
+    try {
+        attempt(c, [](soci::session& s, bool&) { s << "SELECT 1"; }, nullptr);
+        mark_healthy();
+    } catch (const std::exception& e) {
+        spdlog::debug("database probe failed: {}", e.what());
+    }
+}
+
+void database::writer_loop(connection& c) {
     std::vector<write_job> batch;
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return stopping_ || !writes_.empty(); });
+            bool woke = cv_.wait_for(lock, opts_.health_interval, [&] { return stopping_ || !writes_.empty(); });
+            if (!woke) {
+                lock.unlock();
+                probe(c);
+                continue;
+            }
             if (writes_.empty()) return;
             batch.swap(writes_);
         }
-        run_batch(s, batch);
+        run_batch(c, batch);
         batch.clear();
     }
 }
 
-void database::run_batch(soci::session& s, std::vector<write_job>& batch) {
-    if (batch.size() > 1) {
+void database::commit_one(connection& c, const job& work, bool alone) {
+    // An alone job reads before it writes (the roll-up). On SQLite a plain
+    // BEGIN would fail with SQLITE_BUSY_SNAPSHOT when another process (say
+    // `solgrid aggregate` beside `solgrid serve`) commits in between; taking
+    // the write lock up front makes it wait its turn instead.
+    const bool immediate = alone && opts_.kind == dialect::sqlite;
+    attempt(
+        c,
+        [&](soci::session& s, bool& sent_commit) {
+            if (!immediate) {
+                soci::transaction tx(s);
+                work(s);
+                sent_commit = true;
+                tx.commit();
+                return;
+            }
+            s << "BEGIN IMMEDIATE";
+            try {
+                work(s);
+                sent_commit = true;
+                s << "COMMIT";
+            } catch (...) {
+                try {
+                    s << "ROLLBACK";
+                } catch (...) {
+                }
+                throw;
+            }
+        },
+        nullptr);
+}
+
+void database::run_batch(connection& c, std::vector<write_job>& batch) {
+    // Consecutive ordinary writes share a transaction; an alone job is a
+    // group by itself. Order is kept.
+    std::size_t i = 0;
+    while (i < batch.size()) {
+        std::size_t j = i + 1;
+        if (!batch[i].alone)
+            while (j < batch.size() && !batch[j].alone) ++j;
+        run_group(c, batch, i, j);
+        i = j;
+    }
+}
+
+void database::run_group(connection& c, std::vector<write_job>& batch, std::size_t begin, std::size_t end) {
+    if (end - begin > 1) {
+        bool in_doubt = false;
         try {
-            soci::transaction tx(s);
-            for (auto& j : batch) j.work(s);
-            tx.commit();
-            healthy_ = true;
-            for (auto& j : batch) j.finish(nullptr);
+            attempt(
+                c,
+                [&](soci::session& s, bool& sent_commit) {
+                    soci::transaction tx(s);
+                    for (std::size_t k = begin; k < end; ++k) batch[k].work(s);
+                    sent_commit = true;
+                    tx.commit();
+                },
+                &in_doubt);
+            mark_healthy();
+            for (std::size_t k = begin; k < end; ++k) batch[k].finish(nullptr);
             return;
         } catch (...) {
-            // Fall through: run each job on its own so only the bad one fails.
+            if (in_doubt) {
+                // The group may be committed: running its jobs again could
+                // store them twice. Every job fails (never reported stored).
+                auto ep = translate(std::current_exception());
+                for (std::size_t k = begin; k < end; ++k) batch[k].finish(ep);
+                return;
+            }
+            // Otherwise run each job on its own so only the bad one fails.
         }
     }
-    for (auto& j : batch) {
+    for (std::size_t k = begin; k < end; ++k) {
         std::exception_ptr ep;
         try {
-            soci::transaction tx(s);
-            j.work(s);
-            tx.commit();
-            healthy_ = true;
+            commit_one(c, batch[k].work, batch[k].alone);
+            mark_healthy();
         } catch (...) {
             ep = translate(std::current_exception());
         }
-        j.finish(ep);
+        batch[k].finish(ep);
     }
 }
 

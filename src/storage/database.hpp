@@ -1,14 +1,25 @@
 // The database behind solgrid's stores: SQLite (embedded default) or
 // MySQL/MariaDB, reached through SOCI. Owns its own threads so database work
 // never runs on a network thread:
-//   - readers: a small pool, each thread with its own SOCI session;
+//   - readers: a pool of threads, each with its own SOCI session;
 //   - one writer: takes every write queued so far and commits them in one
 //     transaction (group commit), in submission order, then resumes each
 //     waiter. A job that fails alone is retried alone so one bad job never
-//     fails its neighbours.
+//     fails its neighbours. write_alone() jobs get a transaction of their own.
 // read()/write() may be awaited from any executor; the result (or the
 // exception, as domain::storage_unavailable for database errors) is delivered
 // back on the awaiting coroutine's executor.
+//
+// Losing the server (MySQL restarted, network cut): a session that reports a
+// lost connection is closed and opened again, never reused. A job that failed
+// on a lost connection before its COMMIT was sent is retried once on a fresh
+// session (nothing of it was committed); one that lost the connection during
+// COMMIT fails (it may or may not be stored, so it is never reported stored).
+// While the server stays unreachable, jobs fail at once with
+// storage_unavailable and a new connection is tried at most every
+// `reconnect_backoff` per thread. The writer pings an idle MySQL connection
+// every `health_interval`, so healthy() follows the server within seconds and
+// the pool is reconnected before the next request needs it.
 #pragma once
 
 #include "domain/ports.hpp"
@@ -19,6 +30,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -45,11 +57,17 @@ struct database_options {
     std::string mysql_host, mysql_user, mysql_password, mysql_database;
     unsigned mysql_port = 3306;
     int readers = 2;
+    std::chrono::seconds connect_timeout{5};   // MySQL: opening a connection
+    std::chrono::seconds query_timeout{30};    // MySQL: one network read or write
+    std::chrono::milliseconds health_interval{2000};
+    std::chrono::milliseconds reconnect_backoff{1000};
 };
 
 class database {
 public:
     // Opens the connections and migrates the schema; throws on failure.
+    // MySQL: creates the database named mysql_database if it does not exist
+    // (needs the CREATE privilege; otherwise the error says so).
     explicit database(database_options opts);
     ~database();
     database(const database&) = delete;
@@ -61,16 +79,23 @@ public:
     // Finishes queued work, then stops the threads and closes connections.
     void close();
 
-    // False after a database error until the next success.
+    // False after a lost connection (or a failing SQLite file) until the next
+    // success; MySQL is also pinged while idle.
     bool healthy() const { return healthy_.load(); }
 
     template <class T, class F>
     asio::awaitable<T> read(F f) {
-        return run<T>(std::move(f), false);
+        return run<T>(std::move(f), job_kind::read);
     }
     template <class T, class F>
     asio::awaitable<T> write(F f) {
-        return run<T>(std::move(f), true);
+        return run<T>(std::move(f), job_kind::write);
+    }
+    // A write in a transaction of its own, never batched with others (for
+    // work that must commit or fail alone, e.g. one hour of the roll-up).
+    template <class T, class F>
+    asio::awaitable<T> write_alone(F f) {
+        return run<T>(std::move(f), job_kind::write_alone);
     }
 
     // Runs `f` synchronously on the calling thread with a fresh session of
@@ -80,15 +105,22 @@ public:
 private:
     using job = std::function<void(soci::session&)>;
     using done = std::function<void(std::exception_ptr)>;
+    enum class job_kind { read, write, write_alone };
     struct write_job {
         job work;
         done finish;
+        bool alone = false;
+    };
+    // One thread's session; reopened after a lost connection.
+    struct connection {
+        std::unique_ptr<soci::session> session;
+        std::chrono::steady_clock::time_point retry_at{};
     };
 
     template <class T, class F>
-    asio::awaitable<T> run(F f, bool is_write) {
+    asio::awaitable<T> run(F f, job_kind kind) {
         return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, T)>(
-            [this, is_write, f = std::move(f)](auto handler) mutable {
+            [this, kind, f = std::move(f)](auto handler) mutable {
                 using handler_t = decltype(handler);
                 auto h = std::make_shared<handler_t>(std::move(handler));
                 auto ex = asio::get_associated_executor(*h);
@@ -97,20 +129,29 @@ private:
                     asio::post(ex, [h, ep, result]() mutable { std::move (*h)(ep, std::move(*result)); });
                 };
                 auto work = [f = std::move(f), result](soci::session& s) mutable { *result = f(s); };
-                if (is_write)
-                    submit_write(std::move(work), std::move(finish));
-                else
+                if (kind == job_kind::read)
                     submit_read(std::move(work), std::move(finish));
+                else
+                    submit_write(std::move(work), std::move(finish), kind == job_kind::write_alone);
             },
             asio::use_awaitable);
     }
 
     void submit_read(job work, done finish);
-    void submit_write(job work, done finish);
+    void submit_write(job work, done finish, bool alone);
     std::unique_ptr<soci::session> connect();
-    void reader_loop(soci::session& s);
-    void writer_loop(soci::session& s);
-    void run_batch(soci::session& s, std::vector<write_job>& batch);
+    std::unique_ptr<soci::session> connect_mysql(bool with_database);
+    soci::session& ensure(connection& c);
+    template <class Body>
+    void attempt(connection& c, Body&& body, bool* in_doubt);
+    void commit_one(connection& c, const job& work, bool alone);
+    void probe(connection& c);
+    void reader_loop(connection& c);
+    void writer_loop(connection& c);
+    void run_batch(connection& c, std::vector<write_job>& batch);
+    void run_group(connection& c, std::vector<write_job>& batch, std::size_t begin, std::size_t end);
+    void mark_healthy();
+    void mark_unhealthy(const std::string& why);
     std::exception_ptr translate(std::exception_ptr ep);
 
     database_options opts_;
@@ -130,5 +171,8 @@ private:
 // literal for MySQL.
 std::string to_db_time(domain::time_point t);
 domain::time_point from_db_time(const std::string& s);
+
+// True when `e` (a soci_error) says the connection to the server is gone.
+bool is_connection_error(const std::exception& e);
 
 }  // namespace solgrid::storage

@@ -33,6 +33,17 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " total_price REAL NOT NULL,"
             " created_at TEXT NOT NULL)",
         },
+        {
+            // The hourly roll-up (aggregate_old_data); the hour is the key, so
+            // no hour is ever rolled up twice, whoever runs the job.
+            "CREATE TABLE IF NOT EXISTS sun_data_hourly ("
+            " hour_start TEXT PRIMARY KEY,"
+            " samples INTEGER NOT NULL CHECK (samples > 0),"
+            " soc_avg REAL NOT NULL, soc_min INTEGER NOT NULL, soc_max INTEGER NOT NULL,"
+            " solar_w_avg REAL NOT NULL, solar_w_max REAL NOT NULL, solar_wh REAL NOT NULL,"
+            " lux_avg REAL NOT NULL, lux_max REAL NOT NULL,"
+            " created_at TEXT NOT NULL)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -56,13 +67,58 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " total_price DOUBLE NOT NULL,"
             " created_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
         },
+        {
+            "CREATE TABLE IF NOT EXISTS sun_data_hourly ("
+            " hour_start DATETIME(3) NOT NULL PRIMARY KEY,"
+            " samples INT NOT NULL,"
+            " soc_avg DOUBLE NOT NULL, soc_min INT NOT NULL, soc_max INT NOT NULL,"
+            " solar_w_avg DOUBLE NOT NULL, solar_w_max DOUBLE NOT NULL, solar_wh DOUBLE NOT NULL,"
+            " lux_avg DOUBLE NOT NULL, lux_max DOUBLE NOT NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " CONSTRAINT chk_hourly_samples CHECK (samples > 0)) ENGINE=InnoDB",
+            // The same last line of defence as SQLite's CHECKs (MariaDB 10.2+
+            // and MySQL 8.0.16+ enforce them; older servers accept and ignore).
+            "ALTER TABLE sun_data_realtime"
+            " ADD CONSTRAINT chk_realtime_soc CHECK (soc BETWEEN 0 AND 100),"
+            " ADD CONSTRAINT chk_realtime_solar_w CHECK (solar_w >= 0),"
+            " ADD CONSTRAINT chk_realtime_lux CHECK (lux >= 0)",
+            "ALTER TABLE trade_history"
+            " ADD CONSTRAINT chk_trade_energy CHECK (energy_wh > 0),"
+            " ADD CONSTRAINT chk_trade_price CHECK (price_per_kwh >= 0)",
+        },
     };
     return d == dialect::sqlite ? sqlite : mysql;
 }
 
+int migrate_locked(soci::session& s, dialect d);
+
 }  // namespace
 
 int migrate(soci::session& s, dialect d) {
+    if (d == dialect::mysql) {
+        // Several instances may start at once against one MySQL: one
+        // migrates, the others wait and then find nothing left to do.
+        int got = 0;
+        s << "SELECT GET_LOCK('solgrid_migrate', 60)", soci::into(got);
+        if (got != 1) throw std::runtime_error("timed out waiting for another instance to migrate the schema");
+        try {
+            int v = migrate_locked(s, d);
+            s << "SELECT RELEASE_LOCK('solgrid_migrate')", soci::into(got);
+            return v;
+        } catch (...) {
+            try {
+                s << "SELECT RELEASE_LOCK('solgrid_migrate')", soci::into(got);
+            } catch (...) {
+            }
+            throw;
+        }
+    }
+    return migrate_locked(s, d);
+}
+
+namespace {
+
+int migrate_locked(soci::session& s, dialect d) {
     s << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
     int count = 0;
     s << "SELECT COUNT(*) FROM schema_version", soci::into(count);
@@ -80,5 +136,7 @@ int migrate(soci::session& s, dialect d) {
     }
     return static_cast<int>(all.size());
 }
+
+}  // namespace
 
 }  // namespace solgrid::storage

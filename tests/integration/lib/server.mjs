@@ -27,7 +27,11 @@ export async function startServer({ env = {}, args = [], port = 0, dir } = {}) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const boundPort = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`solgrid did not start:\n${output}`)), 15000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind (it would hang the runner).
+      try { process.kill(child.pid, 'SIGKILL'); } catch {}
+      reject(new Error(`solgrid did not start:\n${output}`));
+    }, 15000);
     const check = () => {
       const m = output.match(/listening on http:\/\/[^\s:]+:(\d+)/);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }

@@ -1,0 +1,47 @@
+// The device side of `solgrid serve`, built from the config in one piece so
+// the app only has to hold it: health tracking (device_monitor), and when
+// ARDUINO_URL is set the HTTP gateway and the relay commander that pushes
+// every desired-state change to it. Also provides the routes and the
+// sensor-post handler. Construct on the main thread before the server runs
+// (it hooks relay_service then); start() once the io_context is about to
+// run; stop() from the shutdown path. Throws std::runtime_error from the
+// constructor if ARDUINO_URL cannot be used.
+#pragma once
+
+#include "config/config.hpp"
+#include "device/http_device_gateway.hpp"
+#include "domain/device_commander.hpp"
+#include "domain/device_monitor.hpp"
+#include "domain/relay_service.hpp"
+#include "http/device_routes.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+
+namespace solgrid::device {
+
+class device_link {
+public:
+    device_link(const config::config& cfg, asio::io_context& ioc, domain::relay_service& relays,
+                domain::notifier& events);
+
+    std::shared_ptr<http_api::device_post_handler> post_handler() const { return post_handler_; }
+    void add_routes(http_api::router& r);
+
+    void start();
+    void stop();
+
+    domain::device_monitor& monitor() { return monitor_; }
+
+private:
+    asio::io_context& ioc_;
+    domain::relay_service& relays_;
+    std::string arduino_url_;
+    domain::device_monitor monitor_;
+    std::unique_ptr<http_device_gateway> gateway_;
+    std::unique_ptr<domain::device_commander> commander_;
+    std::shared_ptr<http_api::device_post_handler> post_handler_;
+};
+
+}  // namespace solgrid::device

@@ -1,0 +1,253 @@
+#include "device/simulator.hpp"
+
+#include "device/http_client.hpp"
+#include "domain/device_protocol.hpp"
+#include "http/json_response.hpp"
+#include "net/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <random>
+
+namespace solgrid::device {
+namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string describe(const domain::relay_state& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.on.size(); ++i)
+        out += std::string(i ? " " : "") + domain::household_names[i] + (s.on[i] ? "=on" : "=off");
+    return out;
+}
+
+// The device: everything below runs on the simulator's one thread.
+class virtual_arduino {
+public:
+    virtual_arduino(const simulator_options& o, base_url server)
+        : opts_(o),
+          server_(std::move(server)),
+          clock_{o.start_hour ? today_at(*o.start_hour) : domain::clock::now(), o.speed},
+          started_(steady::now()),
+          model_(o.model, o.seed ? o.seed : std::random_device{}(), to_sim_time(clock_.start)) {}
+
+    net::handlers handlers() {
+        net::handlers h;
+        h.http = [this](net::request& req, const net::request_info&) -> asio::awaitable<net::response> {
+            co_return handle(req);
+        };
+        return h;
+    }
+
+    asio::awaitable<void> post_loop() {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        timer_ = &timer;
+        auto interval = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(opts_.interval_s));
+        auto next = steady::now();
+        while (!stopping_) {
+            co_await post_once();
+            next += interval;
+            if (next < steady::now()) next = steady::now();  // a slow server: skip, never burst
+            timer.expires_at(next);
+            co_await timer.async_wait(use_tuple);
+        }
+        timer_ = nullptr;
+    }
+
+    void stop() {
+        stopping_ = true;
+        if (timer_) timer_->cancel();
+    }
+
+private:
+    domain::time_point sim_now() const { return clock_.at(steady::now() - started_); }
+
+    void advance() { model_.advance(to_sim_time(sim_now()), relays_); }
+
+    // Applies a desired state unless an older command than the one applied.
+    bool apply(const domain::relay_command& cmd, std::string_view via) {
+        if (cmd.version != 0 && cmd.version < version_) return false;
+        if (cmd.state != relays_) {
+            advance();  // bill the past with the old loads
+            spdlog::info("simulator: relays {} (from {})", describe(cmd.state), via);
+        }
+        relays_ = cmd.state;
+        if (cmd.version != 0) version_ = cmd.version;
+        return true;
+    }
+
+    asio::awaitable<void> post_once() {
+        advance();
+        last_ = model_.sample(relays_);
+        boost::json::object body;
+        body["soc"] = last_.soc;
+        body["solar_w"] = last_.solar_w;
+        body["lux"] = last_.lux;
+        body["relays"] = domain::relays_json(relays_);
+        body["relay_version"] = version_;
+        std::string error;
+        http_result res;
+        try {
+            // Arguments built outside the co_await expression (GCC 12 coroutine temporaries).
+            auto exchange = http_request(server_, http::verb::post, "/api/data/solar", boost::json::serialize(body),
+                                         opts_.timeout);
+            res = co_await std::move(exchange);
+            if (res.status < 200 || res.status > 299)
+                error = "server answered HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200);
+        } catch (const http_client_error& e) {
+            error = e.what();
+        }
+        if (!error.empty()) {
+            ++posts_failed_;
+            if (last_error_.empty() && posts_ok_ == 0)
+                spdlog::info("simulator: waiting for the server at {} ({})", server_.to_string(), error);
+            else if (last_error_.empty())
+                spdlog::warn("simulator: cannot post a reading: {} (retrying every interval)", error);
+            last_error_ = error;
+            co_return;
+        }
+        ++posts_ok_;
+        if (posts_ok_ == 1 || !last_error_.empty()) spdlog::info("simulator: posting readings to {}", server_.to_string());
+        last_error_.clear();
+        take_desired(res.body);
+    }
+
+    // The desired state in a post's reply: data.relays (+ data.relay_version).
+    void take_desired(const std::string& reply) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(reply, ec);
+        if (ec || !doc.is_object()) return;
+        auto* data = doc.as_object().if_contains("data");
+        if (!data) return;
+        auto found = domain::find_relay_report(*data, false);
+        if (!found.value) return;
+        apply({found.value->state, found.value->version.value_or(0)}, "post reply");
+    }
+
+    net::response handle(net::request& req) {
+        std::string_view target = req.target();
+        std::string path(target.substr(0, target.find('?')));
+        auto v = req.version();
+        if (path == "/status" && (req.method() == http::verb::get || req.method() == http::verb::head))
+            return http_api::json(http::status::ok, status_json(), v);
+        if (path == "/relay" && req.method() == http::verb::post) {
+            boost::system::error_code ec;
+            auto doc = boost::json::parse(req.body(), ec);
+            if (ec) return http_api::error(http::status::bad_request, "body must be valid JSON: " + ec.message(), {}, v);
+            auto cmd = domain::parse_command(doc, relays_);
+            if (!cmd.value) return http_api::error(http::status::bad_request, cmd.problem.message, cmd.problem.field, v);
+            bool applied = apply(*cmd.value, "POST /relay");
+            boost::json::object o;
+            o["success"] = true;
+            o["applied"] = applied;
+            if (!applied) o["message"] = "ignored: older than the command already applied";
+            o["relays"] = domain::relays_json(relays_);
+            o["relay_version"] = version_;
+            return http_api::json(http::status::ok, o, v);
+        }
+        if (path == "/status" || path == "/relay")
+            return http_api::error(http::status::method_not_allowed, "method not allowed on " + path, {}, v);
+        return http_api::error(http::status::not_found, "no route " + path + " (try GET /status, POST /relay)", {}, v);
+    }
+
+    boost::json::object status_json() {
+        advance();
+        auto s = model_.sample(relays_);
+        boost::json::object o;
+        o["device"] = "solgrid-simulator";
+        o["firmware"] = "solgrid-simulate/1";
+        o["uptime_s"] = std::round(std::chrono::duration<double>(steady::now() - started_).count() * 10) / 10;
+        o["relays"] = domain::relays_json(relays_);
+        o["relay_version"] = version_;
+        o["soc"] = s.soc;
+        o["solar_w"] = s.solar_w;
+        o["lux"] = s.lux;
+        o["battery_wh"] = std::round(s.energy_wh * 10) / 10;
+        o["load_w"] = s.load_w;
+        o["cloud_cover"] = std::round(s.cloud_cover * 100) / 100;
+        o["sim_time"] = domain::to_iso8601(sim_now());
+        o["speed"] = opts_.speed;
+        o["interval_s"] = opts_.interval_s;
+        o["server"] = server_.to_string();
+        o["posts_ok"] = posts_ok_;
+        o["posts_failed"] = posts_failed_;
+        o["last_post_error"] = last_error_.empty() ? boost::json::value(nullptr) : boost::json::value(last_error_);
+        return o;
+    }
+
+    simulator_options opts_;
+    base_url server_;
+    sim_clock clock_;
+    steady::time_point started_;
+    sim_model model_;
+    sim_sample last_;
+    domain::relay_state relays_;
+    std::int64_t version_ = 0;
+    std::uint64_t posts_ok_ = 0, posts_failed_ = 0;
+    std::string last_error_;
+    asio::steady_timer* timer_ = nullptr;
+    bool stopping_ = false;
+};
+
+}  // namespace
+
+std::string check(const simulator_options& o) {
+    std::string why;
+    if (!parse_base_url(o.server, &why)) return "--server: " + why;
+    if (!(o.interval_s >= 0.05 && o.interval_s <= 3600)) return "--interval must be between 0.05 and 3600 seconds";
+    if (!(o.speed > 0 && o.speed <= 100000)) return "--speed must be > 0 and at most 100000";
+    if (o.start_hour && !(*o.start_hour >= 0 && *o.start_hour < 24)) return "--start-hour must be in [0, 24)";
+    if (!(o.model.capacity_wh > 0)) return "--capacity-wh must be > 0";
+    if (!(o.model.panel_w >= 0)) return "--panel-w must be >= 0";
+    if (!(o.model.initial_soc >= 0 && o.model.initial_soc <= 100)) return "--soc must be between 0 and 100";
+    for (double w : o.model.loads_w)
+        if (!(w >= 0)) return "--loads must be four numbers >= 0 (W for A, B, C, D)";
+    if (!(o.model.cloudiness >= 0 && o.model.cloudiness <= 1)) return "--cloudiness must be between 0 and 1";
+    return {};
+}
+
+int run_simulator(const simulator_options& o) {
+    auto server = parse_base_url(o.server);
+    asio::io_context ioc(1);
+    virtual_arduino device(o, *server);
+
+    net::server_options sopts;
+    sopts.host = o.host;
+    sopts.port = o.port;
+    sopts.body_limit = 16 * 1024;
+    sopts.read_timeout = std::chrono::seconds(10);
+    net::http_server http(ioc, sopts, device.handlers());
+    http.start();
+    spdlog::info("simulator listening on http://{}:{} (posting to {} every {} s, speed {}x)", o.host, http.port(),
+                 server->to_string(), o.interval_s, o.speed);
+
+    asio::co_spawn(ioc, device.post_loop(), asio::detached);
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        spdlog::info("simulator: stopping");
+        device.stop();
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                co_await http.shutdown(std::chrono::milliseconds(500));
+                ioc.stop();
+            },
+            asio::detached);
+    });
+    ioc.run();
+    return 0;
+}
+
+}  // namespace solgrid::device

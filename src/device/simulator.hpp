@@ -1,0 +1,42 @@
+// `solgrid simulate`: a virtual Arduino for demos and tests, no hardware.
+// It serves the device API the server talks to (GET /status, POST /relay)
+// on its own small HTTP server (net::http_server), posts a reading every
+// `interval` to {server}/api/data/solar (with its relay state), and applies
+// the desired relay state from each post's reply (devices behind NAT do the
+// same). Its physics is sim_model; `speed` runs the simulated clock faster
+// than the wall clock (60: an hour a minute).
+//
+// run_simulator() owns a one-thread io_context, so the simulator's state is
+// only touched from that thread; it returns on SIGINT/SIGTERM. A server that
+// is down or slow only costs failed posts (logged once, retried each
+// interval).
+#pragma once
+
+#include "device/sim_physics.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace solgrid::device {
+
+struct simulator_options {
+    std::string server = "http://127.0.0.1:5000";  // where readings go
+    std::string host = "127.0.0.1";                // where /status and /relay listen
+    std::uint16_t port = 5001;                     // 0 picks a free port
+    double interval_s = 2.0;                       // wall-clock seconds between posts
+    double speed = 1.0;                            // simulated seconds per wall-clock second
+    std::optional<double> start_hour;              // simulated local time to start at (default: now)
+    std::uint32_t seed = 0;                        // 0: a random seed
+    std::chrono::milliseconds timeout{3000};       // per post
+    sim_model_options model;
+};
+
+// Validates the options; returns a sentence naming the bad one, or "".
+std::string check(const simulator_options& o);
+
+// Runs until SIGINT/SIGTERM; returns the process exit code. Throws
+// std::system_error if the port cannot be bound.
+int run_simulator(const simulator_options& o);
+
+}  // namespace solgrid::device

@@ -1,0 +1,34 @@
+// The history API, registered on a router:
+//   GET /api/data/history?from=&to=&resolution=raw|hour|day[&format=csv]
+//       ISO-8601 times (default: the 24 h before now); JSON
+//       {"success":true,"data":{"resolution","from","to","count","rows":[…]}}
+//       or, with format=csv or `Accept: text/csv`, a CSV download with the
+//       same columns. Bad parameters → 400 naming the parameter; more rows
+//       than the limit → 400 with "limit"; database down → 503.
+//   GET /api/energy/summary
+//       battery Wh now (SoC × capacity), today's solar Wh and SoC min/max
+//       (the day of history_settings::utc_offset, UTC by default), the time
+//       of the last reading.
+// Handlers run on connection strands and only await the domain services;
+// rows are formatted by hand so numbers are printed plainly (no exponents).
+#pragma once
+
+#include "domain/history.hpp"
+#include "domain/readings_service.hpp"
+#include "http/router.hpp"
+
+namespace solgrid::http_api {
+
+struct history_context {
+    domain::history_service& history;
+    domain::readings_service& readings;
+    double battery_capacity_wh = 10000.0;
+};
+
+void add_history_routes(router& r, history_context ctx);
+
+// A number as a spreadsheet and JSON both read it: integers without a
+// fraction, others in shortest round-trip fixed notation, never an exponent.
+std::string plain_number(double v);
+
+}  // namespace solgrid::http_api

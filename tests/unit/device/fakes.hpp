@@ -1,0 +1,59 @@
+// Test doubles for the device-side unit tests: an in-memory relay store, a
+// notifier that records events, and a helper that runs one coroutine to the end.
+#pragma once
+
+#include "domain/ports.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <mutex>
+#include <vector>
+
+namespace solgrid::test {
+
+namespace asio = boost::asio;
+
+class memory_relay_store final : public domain::relay_store {
+public:
+    asio::awaitable<std::optional<domain::relay_state>> current() override { co_return stored; }
+    asio::awaitable<std::int64_t> append(domain::relay_state s, domain::time_point, std::string source) override {
+        if (fail) throw domain::storage_unavailable("disk on fire");
+        stored = s;
+        sources.push_back(std::move(source));
+        co_return static_cast<std::int64_t>(sources.size());
+    }
+    std::optional<domain::relay_state> stored;
+    std::vector<std::string> sources;
+    bool fail = false;
+};
+
+class recording_notifier final : public domain::notifier {
+public:
+    void publish(const std::string& event, const boost::json::value& payload) override {
+        std::lock_guard lock(mutex);
+        events.emplace_back(event, payload);
+    }
+    std::vector<boost::json::value> of(const std::string& name) const {
+        std::lock_guard lock(mutex);
+        std::vector<boost::json::value> out;
+        for (auto& [e, p] : events)
+            if (e == name) out.push_back(p);
+        return out;
+    }
+    mutable std::mutex mutex;
+    std::vector<std::pair<std::string, boost::json::value>> events;
+};
+
+template <class T>
+T run(asio::io_context& ioc, asio::awaitable<T> a) {
+    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
+    ioc.restart();
+    ioc.run();
+    return f.get();
+}
+
+}  // namespace solgrid::test

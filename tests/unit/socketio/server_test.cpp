@@ -1,0 +1,671 @@
+// socketio::server over in-memory Engine.IO sessions (long-polling driven
+// by the test): the CONNECT flow, namespaces, middlewares, events and acks
+// both ways, binary packets, rooms, connection-state recovery, and packets
+// a hostile client may send.
+#include "../engineio/eio_test_support.hpp"
+
+#include "socketio/server.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <set>
+#include <thread>
+
+using namespace solgrid;
+using namespace solgrid::test;
+namespace json = boost::json;
+
+namespace {
+
+// One client: an Engine.IO session whose handler is the Socket.IO server.
+class client {
+public:
+    client(asio::io_context& ioc, socketio::server& sio) : ioc_(ioc), rig_(ioc, no_heartbeat_soon(), sio) {
+        asio::post(rig_.session->executor(), [&sio, s = rig_.session] { sio.on_open(s); });
+        run_ready(ioc_);
+    }
+
+    // Engine.IO message packets from the client, in one POST.
+    std::string send(const std::string& payload) { return rig_.post(payload); }
+
+    // The held GET's whole body (not split into records).
+    std::string held_body() {
+        EXPECT_TRUE(pending_);
+        if (!pending_) return {};
+        EXPECT_TRUE(run_until(ioc_, [&] { return pending_->done; }));
+        auto body = pending_->body.value_or("<400>");
+        pending_.reset();
+        return body;
+    }
+
+    // Starts a GET now, to be held until the server has something.
+    void hold() {
+        pending_ = rig_.start_poll();
+        run_ready(ioc_);
+    }
+
+    // The next Engine.IO record from the server (a GET if none is buffered).
+    std::string next() {
+        if (inbox_.empty()) {
+            std::optional<std::string> body;
+            if (pending_) {
+                EXPECT_TRUE(run_until(ioc_, [&] { return pending_->done; }));
+                body = pending_->body;
+                pending_.reset();
+            } else {
+                body = rig_.poll();
+            }
+            if (!body) return "<400>";
+            std::size_t start = 0;
+            for (;;) {
+                auto end = body->find('\x1e', start);
+                inbox_.push_back(body->substr(start, end == std::string::npos ? std::string::npos : end - start));
+                if (end == std::string::npos) break;
+                start = end + 1;
+            }
+        }
+        auto r = inbox_.front();
+        inbox_.pop_front();
+        return r;
+    }
+
+    // Connects to `nsp` ("/" by default); returns the socket id.
+    std::string connect(const std::string& nsp = "/", const std::string& auth = "") {
+        send("40" + (nsp == "/" ? std::string() : nsp + ",") + auth);
+        auto answer = next();
+        auto prefix = "40" + (nsp == "/" ? std::string() : nsp + ",");
+        EXPECT_EQ(answer.substr(0, prefix.size()), prefix) << answer;
+        if (answer.substr(0, prefix.size()) != prefix) return {};
+        auto body = json::parse(answer.substr(prefix.size())).as_object();
+        last_connect = body;
+        return std::string(body.at("sid").as_string());
+    }
+
+    bool closed() const { return rig_.session->closed(); }
+    void drop(engineio::close_reason r = engineio::close_reason::transport_close) {
+        rig_.session->close(r);
+        run_ready(ioc_);
+    }
+    bool wait_closed() { return run_until(ioc_, [&] { return rig_.session->closed(); }); }
+
+    json::object last_connect;
+
+private:
+    asio::io_context& ioc_;
+    session_rig rig_;
+    poll_handle pending_;
+    std::deque<std::string> inbox_;
+};
+
+class SioServer : public ::testing::Test {
+protected:
+    void make(socketio::server_options opts = {}) {
+        sio = std::make_unique<socketio::server>(opts);
+        auto& root = sio->of("/");
+        root.on_connection([this](const socketio::socket_ptr& s) {
+            sockets.push_back(s);
+            s->on("echo", [](const socketio::socket_ptr&, socketio::payload&& args, socketio::ack_sender ack) {
+                if (ack) ack(std::move(args));
+            });
+            s->on("record", [this](const socketio::socket_ptr&, socketio::payload&& args, socketio::ack_sender ack) {
+                received.push_back(std::move(args));
+                had_ack.push_back(static_cast<bool>(ack));
+            });
+            s->on_disconnect([this](const socketio::socket_ptr&, std::string_view reason) {
+                disconnects.emplace_back(reason);
+            });
+        });
+    }
+
+    socketio::namespace_& root() { return sio->of("/"); }
+
+    socketio::payload args(std::initializer_list<json::value> a) {
+        socketio::payload p;
+        for (auto& v : a) p.args.push_back(v);
+        return p;
+    }
+
+    asio::io_context ioc;
+    std::unique_ptr<socketio::server> sio;
+    std::vector<socketio::socket_ptr> sockets;
+    std::vector<socketio::payload> received;
+    std::vector<bool> had_ack;
+    std::vector<std::string> disconnects;
+};
+
+}  // namespace
+
+TEST_F(SioServer, ConnectToTheDefaultNamespace) {
+    make();
+    client c(ioc, *sio);
+    auto sid = c.connect();
+    EXPECT_EQ(sid.size(), 20u);
+    EXPECT_FALSE(c.last_connect.contains("pid"));  // recovery is off
+    ASSERT_EQ(sockets.size(), 1u);
+    EXPECT_EQ(sockets[0]->id(), sid);
+    EXPECT_FALSE(sockets[0]->recovered());
+    EXPECT_EQ(root().socket_count(), 1u);
+    EXPECT_EQ(sio->client_count(), 1u);
+}
+
+TEST_F(SioServer, TheAuthPayloadReachesTheHandshake) {
+    make();
+    client c(ioc, *sio);
+    c.connect("/", R"({"token":"abc","n":1})");
+    ASSERT_EQ(sockets.size(), 1u);
+    EXPECT_EQ(sockets[0]->handshake().auth.at("token"), "abc");
+    EXPECT_EQ(sockets[0]->handshake().auth.at("n"), 1);
+}
+
+TEST_F(SioServer, AnUnknownNamespaceIsAConnectError) {
+    make();
+    client c(ioc, *sio);
+    c.send("40/nope,");
+    EXPECT_EQ(c.next(), R"(44/nope,{"message":"Invalid namespace"})");
+    EXPECT_FALSE(c.closed());
+    // The client may still connect elsewhere.
+    EXPECT_FALSE(c.connect().empty());
+}
+
+TEST_F(SioServer, SeveralNamespacesOnOneConnection) {
+    make();
+    auto& custom = sio->of("/custom");
+    std::vector<socketio::socket_ptr> custom_sockets;
+    custom.on_connection([&](const socketio::socket_ptr& s) { custom_sockets.push_back(s); });
+    client c(ioc, *sio);
+    auto a = c.connect("/");
+    auto b = c.connect("/custom");
+    EXPECT_NE(a, b);
+    ASSERT_EQ(custom_sockets.size(), 1u);
+    custom.emit("only-custom", args({1}));
+    EXPECT_EQ(c.next(), R"(42/custom,["only-custom",1])");
+    // A second CONNECT to a namespace already joined is ignored.
+    c.send("40");
+    root().emit("marker", {});
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+    EXPECT_EQ(sockets.size(), 1u);
+}
+
+TEST_F(SioServer, AMiddlewareMayRefuseWithData) {
+    make();
+    auto& priv = sio->of("/private");
+    priv.use([](socketio::socket& s) -> std::optional<socketio::connect_error> {
+        auto* token = s.handshake().auth.if_contains("token");
+        if (token && *token == "secret") return std::nullopt;
+        return socketio::connect_error{"not authorized", json::value(json::object{{"retry", false}})};
+    });
+    int connected = 0;
+    priv.on_connection([&](const socketio::socket_ptr&) { ++connected; });
+    client c(ioc, *sio);
+    c.send("40/private,{\"token\":\"wrong\"}");
+    EXPECT_EQ(c.next(), R"(44/private,{"message":"not authorized","data":{"retry":false}})");
+    EXPECT_EQ(connected, 0);
+    EXPECT_EQ(priv.socket_count(), 0u);
+    c.connect("/private", R"({"token":"secret"})");
+    EXPECT_EQ(connected, 1);
+}
+
+TEST_F(SioServer, EventsReachTheirHandlerWithAndWithoutAck) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.send(R"(42["record",1,{"a":[true,null]}])");
+    c.send(R"(4277["record","x"])");
+    ASSERT_EQ(received.size(), 2u);
+    EXPECT_EQ(received[0].args, json::parse(R"([1,{"a":[true,null]}])").as_array());
+    EXPECT_FALSE(had_ack[0]);
+    EXPECT_TRUE(had_ack[1]);
+}
+
+TEST_F(SioServer, ClientToServerAck) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.send(R"(4212["echo","hi",{"n":2}])");
+    EXPECT_EQ(c.next(), R"(4312["hi",{"n":2}])");
+    // A huge (but legal) ack id comes back unchanged.
+    c.send(R"(42123456789012345678["echo"])");
+    EXPECT_EQ(c.next(), "43123456789012345678[]");
+}
+
+TEST_F(SioServer, ServerToClientAck) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    ASSERT_EQ(sockets.size(), 1u);
+    std::optional<std::optional<std::string>> error;
+    socketio::payload answer;
+    sockets[0]->emit_with_ack("question", args({"why"}), std::chrono::seconds(60),
+                              [&](std::optional<std::string> e, socketio::payload p) {
+                                  error = e;
+                                  answer = std::move(p);
+                              });
+    EXPECT_EQ(c.next(), R"(420["question","why"])");
+    c.send(R"(430["because",42])");
+    ASSERT_TRUE(run_until(ioc, [&] { return error.has_value(); }));
+    EXPECT_FALSE(*error);
+    EXPECT_EQ(answer.args, json::parse(R"(["because",42])").as_array());
+    // A second (late or forged) ack for the same id is ignored.
+    c.send(R"(430["again"])");
+    EXPECT_FALSE(c.closed());
+}
+
+TEST_F(SioServer, ServerToClientAckTimesOut) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    std::optional<std::optional<std::string>> error;
+    sockets[0]->emit_with_ack("question", {}, std::chrono::milliseconds(100),
+                              [&](std::optional<std::string> e, socketio::payload) { error = e; });
+    EXPECT_EQ(c.next(), R"(420["question"])");
+    ASSERT_TRUE(run_until(ioc, [&] { return error.has_value(); }));
+    ASSERT_TRUE(*error);
+    EXPECT_EQ(**error, "operation has timed out");
+    c.send(R"(430["too late"])");  // ignored
+    EXPECT_FALSE(c.closed());
+}
+
+TEST_F(SioServer, PendingAcksFailWhenTheClientGoes) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    std::optional<std::optional<std::string>> error;
+    sockets[0]->emit_with_ack("question", {}, std::chrono::seconds(60),
+                              [&](std::optional<std::string> e, socketio::payload) { error = e; });
+    EXPECT_EQ(c.next(), R"(420["question"])");
+    c.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return error.has_value(); }));
+    EXPECT_EQ(error->value_or(""), "socket has been disconnected");
+}
+
+TEST_F(SioServer, BinaryEventWithAckComesBackAsBinaryAck) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.send("451-7[\"echo\",{\"_placeholder\":true,\"num\":0}]\x1e" "bAQID");
+    EXPECT_EQ(c.next(), R"(461-7[{"_placeholder":true,"num":0}])");
+    EXPECT_EQ(c.next(), "bAQID");
+}
+
+TEST_F(SioServer, BinaryAttachmentsMaySpanPosts) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.send(R"(452-["record",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}])");
+    EXPECT_TRUE(received.empty());
+    c.send("bAA==");
+    EXPECT_TRUE(received.empty());
+    c.send("b/w==");
+    ASSERT_EQ(received.size(), 1u);
+    ASSERT_EQ(received[0].attachments.size(), 2u);
+    EXPECT_EQ(received[0].attachments[0], std::string("\x00", 1));
+    EXPECT_EQ(received[0].attachments[1], "\xff");
+}
+
+TEST_F(SioServer, ServerBinaryEmit) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    socketio::payload p;
+    p.args.push_back(json::object{{"data", socketio::placeholder(0)}});
+    p.attachments.push_back("\x01\x02\x03");
+    sockets[0]->emit("file", std::move(p));
+    EXPECT_EQ(c.next(), R"(451-["file",{"data":{"_placeholder":true,"num":0}}])");
+    EXPECT_EQ(c.next(), "bAQID");
+}
+
+TEST_F(SioServer, MalformedPacketsCloseThatClientOnly) {
+    make();
+    client bystander(ioc, *sio);
+    bystander.connect();
+    for (const char* bad : {"4", "49", "42", "42[", "42{}", R"(42["connect"])", R"(42["disconnect",1])",
+                            R"(451-["a",{"_placeholder":true,"num":3}])", R"(44{"message":"server-only"})",
+                            "4201234567890123456789[\"x\"]", "40[1]"}) {
+        client c(ioc, *sio);
+        c.connect();
+        c.send(bad);
+        EXPECT_TRUE(c.wait_closed()) << bad;
+    }
+    EXPECT_FALSE(bystander.closed());
+    root().emit("still-here", {});
+    EXPECT_EQ(bystander.next(), R"(42["still-here"])");
+}
+
+TEST_F(SioServer, BinaryOutOfOrderClosesTheClient) {
+    make();
+    {
+        client c(ioc, *sio);
+        c.connect();
+        c.send("bAQID");  // an attachment nobody announced
+        EXPECT_TRUE(c.wait_closed());
+    }
+    {
+        client c(ioc, *sio);
+        c.connect();
+        c.send(R"(451-["record",{"_placeholder":true,"num":0}])");
+        c.send(R"(42["record"])");  // text while an attachment is still due
+        EXPECT_TRUE(c.wait_closed());
+        EXPECT_TRUE(received.empty());
+    }
+}
+
+TEST_F(SioServer, EventsForANamespaceNotJoinedAreIgnored) {
+    make();
+    sio->of("/other");
+    client c(ioc, *sio);
+    c.connect();
+    c.send(R"(42/other,["record"])");
+    c.send(R"(42/nowhere,["record"])");
+    EXPECT_FALSE(c.closed());
+    EXPECT_TRUE(received.empty());
+}
+
+TEST_F(SioServer, ClientDisconnectFromANamespace) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.send("41");
+    ASSERT_EQ(disconnects.size(), 1u);
+    EXPECT_EQ(disconnects[0], "client namespace disconnect");
+    EXPECT_EQ(root().socket_count(), 0u);
+    EXPECT_FALSE(c.closed());  // the connection itself stays
+    c.send(R"(42["record"])");  // no longer connected there: ignored
+    EXPECT_TRUE(received.empty());
+}
+
+TEST_F(SioServer, ServerDisconnect) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    sockets[0]->disconnect();
+    EXPECT_EQ(c.next(), "41");
+    ASSERT_TRUE(run_until(ioc, [&] { return disconnects.size() == 1; }));
+    EXPECT_EQ(disconnects[0], "server namespace disconnect");
+    EXPECT_FALSE(c.closed());
+    // disconnect(true): the client must get the DISCONNECT before the close,
+    // or socket.io-client takes it for a network failure and reconnects.
+    client d(ioc, *sio);
+    d.connect();
+    d.hold();
+    sockets[1]->disconnect(true);
+    // The close packet on a GET of its own: in one payload with the
+    // DISCONNECT, socket.io-client would act on the close first.
+    EXPECT_EQ(d.held_body(), "41");
+    EXPECT_EQ(d.next(), "1");
+    EXPECT_TRUE(d.wait_closed());
+    // Also when no GET is held at that moment.
+    client e(ioc, *sio);
+    e.connect();
+    sockets[2]->disconnect(true);
+    EXPECT_TRUE(e.wait_closed());
+    EXPECT_EQ(e.next(), "41");
+    EXPECT_EQ(e.next(), "1");
+    EXPECT_EQ(e.next(), "<400>");
+}
+
+TEST_F(SioServer, TransportCloseDisconnectsTheSockets) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    c.drop(engineio::close_reason::ping_timeout);
+    ASSERT_TRUE(run_until(ioc, [&] { return disconnects.size() == 1; }));
+    EXPECT_EQ(disconnects[0], "ping timeout");
+    EXPECT_EQ(root().socket_count(), 0u);
+    EXPECT_FALSE(sockets[0]->connected());
+    EXPECT_EQ(sio->client_count(), 0u);
+}
+
+TEST_F(SioServer, AClientThatNeverConnectsIsClosedAfterTheConnectTimeout) {
+    socketio::server_options o;
+    o.connect_timeout = std::chrono::milliseconds(200);
+    make(o);
+    client idle(ioc, *sio);
+    EXPECT_TRUE(idle.wait_closed());
+    client quick(ioc, *sio);
+    quick.connect();
+    // Well past its timeout, the connected one is still there.
+    client later(ioc, *sio);
+    EXPECT_TRUE(later.wait_closed());
+    EXPECT_FALSE(quick.closed());
+}
+
+TEST_F(SioServer, ReservedNamesAreNeverEmitted) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    sockets[0]->emit("disconnect", {});
+    sockets[0]->emit("fine", {});
+    EXPECT_EQ(c.next(), R"(42["fine"])");
+}
+
+TEST_F(SioServer, Rooms) {
+    make();
+    client a(ioc, *sio), b(ioc, *sio), c(ioc, *sio);
+    a.connect();
+    b.connect();
+    c.connect();
+    ASSERT_EQ(sockets.size(), 3u);
+    sockets[0]->join("r1");
+    sockets[1]->join("r1");
+    sockets[2]->join("r2");
+    sockets[0]->join("r2");
+    auto in_r1 = root().socket_ids_in("r1");
+    std::sort(in_r1.begin(), in_r1.end());
+    std::vector<std::string> want{sockets[0]->id(), sockets[1]->id()};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(in_r1, want);
+    EXPECT_EQ(sockets[0]->rooms(), (std::set<std::string>{sockets[0]->id(), "r1", "r2"}));
+
+    // Each test broadcast is followed by a marker to all: a client that
+    // should not get the first sees the marker next.
+    auto marker = [&] { root().emit("marker", {}); };
+    root().to("r1").emit("to-r1", {});
+    marker();
+    EXPECT_EQ(a.next(), R"(42["to-r1"])");
+    EXPECT_EQ(b.next(), R"(42["to-r1"])");
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+    EXPECT_EQ(a.next(), R"(42["marker"])");
+    EXPECT_EQ(b.next(), R"(42["marker"])");
+
+    root().to("r1").to("r2").emit("r1-or-r2", {});  // a is in both: gets it once
+    marker();
+    for (auto* x : {&a, &b, &c}) {
+        EXPECT_EQ(x->next(), R"(42["r1-or-r2"])");
+        EXPECT_EQ(x->next(), R"(42["marker"])");
+    }
+
+    root().except("r1").emit("not-r1", {});
+    marker();
+    EXPECT_EQ(a.next(), R"(42["marker"])");
+    EXPECT_EQ(b.next(), R"(42["marker"])");
+    EXPECT_EQ(c.next(), R"(42["not-r1"])");
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+
+    root().to("r2").except("r1").emit("r2-not-r1", {});
+    marker();
+    EXPECT_EQ(a.next(), R"(42["marker"])");
+    EXPECT_EQ(c.next(), R"(42["r2-not-r1"])");
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+    EXPECT_EQ(b.next(), R"(42["marker"])");
+
+    // A socket's own id is a room.
+    root().to(sockets[1]->id()).emit("just-b", {});
+    marker();
+    EXPECT_EQ(b.next(), R"(42["just-b"])");
+    EXPECT_EQ(b.next(), R"(42["marker"])");
+    EXPECT_EQ(a.next(), R"(42["marker"])");
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+
+    sockets[0]->leave("r1");
+    root().to("r1").emit("after-leave", {});
+    marker();
+    EXPECT_EQ(a.next(), R"(42["marker"])");
+    EXPECT_EQ(b.next(), R"(42["after-leave"])");
+    EXPECT_EQ(b.next(), R"(42["marker"])");
+    EXPECT_EQ(c.next(), R"(42["marker"])");
+
+    // A room nobody is in, and leaving a room one is not in.
+    root().to("empty").emit("nobody", {});
+    sockets[2]->leave("never-joined");
+    marker();
+    for (auto* x : {&a, &b, &c}) EXPECT_EQ(x->next(), R"(42["marker"])");
+
+    // Gone clients leave their rooms.
+    b.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_ids_in("r1").empty(); }));
+}
+
+// ------------------------------------------------- connection-state recovery
+
+namespace {
+
+socketio::server_options with_recovery(std::chrono::milliseconds window = std::chrono::minutes(2)) {
+    socketio::server_options o;
+    o.recovery.window = window;
+    return o;
+}
+
+}  // namespace
+
+TEST_F(SioServer, RecoveryReplaysWhatWasMissedWithTheSameIdAndRooms) {
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    ASSERT_TRUE(first.last_connect.contains("pid"));
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    sockets[0]->join("team");
+    sockets[0]->data["name"] = "kept";
+
+    root().emit("news", args({1}));
+    EXPECT_EQ(first.next(), R"(42["news",1,"1"])");  // the offset rides last
+    first.drop(engineio::close_reason::transport_close);
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+
+    root().emit("news", args({2}));
+    root().to("team").emit("team-news", args({3}));
+    root().to("other").emit("not-for-us", args({4}));
+
+    client again(ioc, *sio);
+    auto sid2 = again.connect("/", R"({"pid":")" + pid + R"(","offset":"1"})");
+    EXPECT_EQ(sid2, sid);
+    EXPECT_EQ(again.last_connect.at("pid").as_string(), pid);
+    EXPECT_EQ(again.next(), R"(42["news",2,"2"])");
+    EXPECT_EQ(again.next(), R"(42["team-news",3,"3"])");
+    root().emit("live", {});
+    EXPECT_EQ(again.next(), R"(42["live","5"])");
+
+    ASSERT_EQ(sockets.size(), 2u);
+    EXPECT_TRUE(sockets[1]->recovered());
+    EXPECT_EQ(sockets[1]->id(), sid);
+    EXPECT_TRUE(sockets[1]->rooms().count("team"));
+    EXPECT_EQ(sockets[1]->data.at("name"), "kept");
+    EXPECT_FALSE(sockets[1]->handshake().auth.contains("pid"));
+    EXPECT_FALSE(sockets[1]->handshake().auth.contains("offset"));
+}
+
+TEST_F(SioServer, RecoveryAfterAQuietConnection) {
+    // The client never got a packet with an offset, so it sends none.
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    first.drop(engineio::close_reason::ping_timeout);
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    root().emit("while-away", args({"x"}));
+
+    client again(ioc, *sio);
+    EXPECT_EQ(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);
+    EXPECT_EQ(again.next(), R"(42["while-away","x","1"])");
+    EXPECT_TRUE(sockets.back()->recovered());
+}
+
+TEST_F(SioServer, NoRecoveryForAnUnknownPidOrABadOffset) {
+    make(with_recovery());
+    root().emit("before anyone", {});  // offset 1 exists
+    std::vector<std::unique_ptr<client>> dropped;
+    // A client that dropped; returns its {sid, pid}.
+    auto drop_one = [&] {
+        dropped.push_back(std::make_unique<client>(ioc, *sio));
+        auto sid = dropped.back()->connect();
+        auto pid = std::string(dropped.back()->last_connect.at("pid").as_string());
+        dropped.back()->drop();
+        EXPECT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+        return std::pair{sid, pid};
+    };
+    // The control: with a good offset it recovers.
+    {
+        auto [sid, pid] = drop_one();
+        client c(ioc, *sio);
+        EXPECT_EQ(c.connect("/", R"({"pid":")" + pid + R"(","offset":"1"})"), sid);
+        EXPECT_TRUE(sockets.back()->recovered());
+        c.drop();
+        ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    }
+    for (std::string offset : {R"("999")", R"("1x")", R"("")", R"("-1")"}) {
+        auto [sid, pid] = drop_one();
+        client c(ioc, *sio);
+        EXPECT_NE(c.connect("/", R"({"pid":")" + pid + R"(","offset":)" + offset + "}"), sid) << offset;
+        EXPECT_FALSE(sockets.back()->recovered()) << offset;
+        c.drop();
+        ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    }
+    {
+        auto [sid, pid] = drop_one();
+        client c(ioc, *sio);
+        EXPECT_NE(c.connect("/", R"({"pid":"someone else","offset":"1"})"), sid);
+        EXPECT_FALSE(sockets.back()->recovered());
+    }
+}
+
+TEST_F(SioServer, NoRecoveryAfterTheClientLeftOnPurpose) {
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    first.send("41");
+    ASSERT_EQ(root().socket_count(), 0u);
+    client again(ioc, *sio);
+    EXPECT_NE(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);
+    EXPECT_FALSE(sockets.back()->recovered());
+}
+
+TEST_F(SioServer, NoRecoveryOnceTheWindowHasPassed) {
+    make(with_recovery(std::chrono::milliseconds(20)));
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    client again(ioc, *sio);
+    EXPECT_NE(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);
+}
+
+TEST_F(SioServer, NoRecoveryOnceWhatWasMissedHasExpired) {
+    // Broadcasts sent while the client was away are kept for the window
+    // only; a client whose missed packets are gone starts afresh.
+    make(with_recovery(std::chrono::milliseconds(50)));
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    root().emit("tick", {});
+    EXPECT_EQ(first.next(), R"(42["tick","1"])");
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    root().emit("tick", {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    client again(ioc, *sio);
+    EXPECT_NE(again.connect("/", R"({"pid":")" + pid + R"(","offset":"1"})"), sid);
+    EXPECT_FALSE(sockets.back()->recovered());
+}
+
+TEST_F(SioServer, NoOffsetsWithoutRecovery) {
+    make();
+    client c(ioc, *sio);
+    c.connect();
+    root().emit("plain", args({1}));
+    EXPECT_EQ(c.next(), R"(42["plain",1])");
+}
