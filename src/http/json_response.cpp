@@ -1,5 +1,7 @@
 #include "http/json_response.hpp"
 
+#include "common/json_text.hpp"
+
 #include <boost/json/serialize.hpp>
 
 namespace solgrid::http_api {
@@ -8,7 +10,7 @@ response json(http::status status, const boost::json::value& body, unsigned vers
     response res{status, version};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-store");
-    res.body() = boost::json::serialize(body);
+    res.body() = common::json_text(body);
     res.prepare_payload();
     return res;
 }

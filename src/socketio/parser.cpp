@@ -1,5 +1,7 @@
 #include "socketio/parser.hpp"
 
+#include "common/json_text.hpp"
+
 #include <boost/json.hpp>
 
 #include <array>
@@ -124,7 +126,7 @@ std::string encode(const packet& p) {
         out += ',';
     }
     if (p.id) out += std::to_string(*p.id);
-    if (p.data) out += boost::json::serialize(*p.data);
+    if (p.data) common::append_json(out, *p.data);
     return out;
 }
 

@@ -1,0 +1,34 @@
+#include "common/json_text.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <limits>
+
+using solgrid::common::json_text;
+
+TEST(JsonText, NumbersReadAsPeopleWriteThem) {
+    EXPECT_EQ(json_text(86.4), "86.4");
+    EXPECT_EQ(json_text(120.0), "120");
+    EXPECT_EQ(json_text(0.1), "0.1");
+    EXPECT_EQ(json_text(-2.5), "-2.5");
+    EXPECT_EQ(json_text(1e21), "1e+21");
+    EXPECT_EQ(json_text(std::int64_t{-7}), "-7");
+    EXPECT_EQ(json_text(std::uint64_t{18446744073709551615ull}), "18446744073709551615");
+    EXPECT_EQ(json_text(std::numeric_limits<double>::infinity()), "null");
+}
+
+TEST(JsonText, RoundTripsThroughAParser) {
+    auto v = boost::json::parse(
+        R"({"a":[1,2.25,"x\"y\n\u00e9",true,null,{"k":-0.001}],"soc":85,"solar_w":86.4,"키":"값"})");
+    auto text = json_text(v);
+    EXPECT_EQ(boost::json::parse(text), v);
+    EXPECT_NE(text.find("\"solar_w\":86.4"), std::string::npos);
+    EXPECT_NE(text.find("\"soc\":85"), std::string::npos);
+}
+
+TEST(JsonText, EmptyContainersAndEscapedKeys) {
+    EXPECT_EQ(json_text(boost::json::object{}), "{}");
+    EXPECT_EQ(json_text(boost::json::array{}), "[]");
+    EXPECT_EQ(json_text(boost::json::object{{"a\"b", 1}}), R"({"a\"b":1})");
+}
