@@ -10,6 +10,32 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
 export const solgridBin = process.env.SOLGRID_BIN || path.join(repoRoot, 'build/solgrid');
 
+// Collects a just-spawned server's output and resolves with the port of its
+// "listening on http://host:PORT" line; kills it if that never comes (a
+// half-started server would hang the runner). `output()` returns all it said.
+export async function waitForListening(child, name, limitMs = 15000) {
+  let text = '';
+  const output = () => text;
+  const onData = (d) => { text += d.toString(); };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const boundPort = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try { process.kill(child.pid, 'SIGKILL'); } catch {}
+      reject(new Error(`${name} did not start:\n${text}`));
+    }, limitMs);
+    const check = () => {
+      const m = text.match(/listening on http:\/\/[^\s:]+:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code}:\n${text}`)); });
+  });
+  return { boundPort, output };
+}
+
 export async function startServer({ env = {}, args = [], port = 0, dir } = {}) {
   const workdir = dir || mkdtempSync(path.join(tmpdir(), 'solgrid-it-'));
   const child = spawn(solgridBin, ['serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
@@ -22,31 +48,14 @@ export async function startServer({ env = {}, args = [], port = 0, dir } = {}) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const onData = (d) => { output += d.toString(); };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const boundPort = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      // Never leave a half-started server behind (it would hang the runner).
-      try { process.kill(child.pid, 'SIGKILL'); } catch {}
-      reject(new Error(`solgrid did not start:\n${output}`));
-    }, 15000);
-    const check = () => {
-      const m = output.match(/listening on http:\/\/[^\s:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`solgrid exited with ${code}:\n${output}`)); });
-  });
+  const { boundPort, output } = await waitForListening(child, 'solgrid');
   const url = `http://127.0.0.1:${boundPort}`;
   return {
     url,
     port: boundPort,
     dir: workdir,
     child,
-    output: () => output,
+    output,
     async stop({ keepDir = false, signal = 'SIGTERM' } = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

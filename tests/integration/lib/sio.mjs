@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { io } from 'socket.io-client';
-import { solgridBin } from './server.mjs';
+import { solgridBin, waitForListening } from './server.mjs';
 
 export const WAIT_MS = 20000;
 export const testServerBin = process.env.SIO_TEST_SERVER_BIN || path.join(path.dirname(solgridBin), 'sio-test-server');
@@ -15,29 +15,13 @@ export async function startTestServer({ args = [], port = 0 } = {}) {
   const child = spawn(testServerBin, ['--host', '127.0.0.1', '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const onData = (d) => { output += d.toString(); };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const boundPort = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      try { process.kill(child.pid, 'SIGKILL'); } catch {}  // never leave it behind
-      reject(new Error(`sio-test-server did not start:\n${output}`));
-    }, 15000);
-    const check = () => {
-      const m = output.match(/listening on http:\/\/[^\s:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    };
-    child.stdout.on('data', check);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`sio-test-server exited with ${code}:\n${output}`)); });
-  });
+  const { boundPort, output } = await waitForListening(child, 'sio-test-server');
   const url = `http://127.0.0.1:${boundPort}`;
   return {
     url,
     port: boundPort,
     child,
-    output: () => output,
+    output,
     // {sessions, clients, sockets}, or with a socket id {connected}.
     async stats(socketId) {
       const res = await fetch(`${url}/stats${socketId ? `?socket=${encodeURIComponent(socketId)}` : ''}`);
