@@ -26,7 +26,8 @@ socketio::server_options socketio_options_from(const config::config& cfg) {
 }  // namespace
 
 realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fanout_notifier& events)
-    : sockets_(socketio_options_from(cfg)),
+    : broadcasts_(boost::asio::make_strand(ioc)),
+      sockets_(socketio_options_from(cfg)),
       engine_(ioc, "/socket.io/", engineio_settings_from(cfg), net::cors_policy(cfg.cors_origins), sockets_) {
     auto& root = sockets_.of("/");
     root.on_connection([](const socketio::socket_ptr& s) {
@@ -35,10 +36,15 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
         hello.args.push_back(boost::json::object{{"status", "connected"}});
         s->emit("connection_response", std::move(hello));
     });
-    events.add_sink([&root](const std::string& event, const boost::json::value& payload) {
+    // The notifier's contract: sinks queue and return. Deferred, the
+    // broadcast runs on this same thread once the current handler is done:
+    // a POST's 201 goes out first instead of after a thousand writes, and
+    // the fan-out stays where the reading was handled (posted, it would
+    // wake the other io thread, which may sit on a core a client needs).
+    events.add_sink([this, &root](const std::string& event, const boost::json::value& payload) {
         socketio::payload p;
         p.args.push_back(payload);
-        root.emit(event, std::move(p));
+        boost::asio::defer(broadcasts_, [&root, event, p = std::move(p)]() mutable { root.emit(event, std::move(p)); });
     });
 }
 

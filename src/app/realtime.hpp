@@ -23,6 +23,10 @@ public:
     boost::json::object stats() const;
 
 private:
+    // Domain events are broadcast here, in the order they were published,
+    // off the publisher's thread (a POST gets its 201 without waiting for
+    // a thousand writes).
+    boost::asio::strand<boost::asio::io_context::executor_type> broadcasts_;
     socketio::server sockets_;
     engineio::server engine_;
 };

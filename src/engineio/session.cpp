@@ -75,33 +75,50 @@ session::session(strand_type strand, std::string id, const settings& cfg, sessio
 
 session::~session() = default;
 
-void session::send(outgoing_ptr p, bool may_write_now) {
+std::string ws_frame_of(const outgoing& p) {
+    unsigned char header[10];
+    auto hn = net::ws::encode_header(header, p.binary ? net::ws::opcode::binary : net::ws::opcode::text, p.data.size());
+    std::string frame;
+    frame.reserve(hn + p.data.size());
+    frame.append(reinterpret_cast<const char*>(header), hn);
+    frame += p.data;
+    return frame;
+}
+
+void session::send(const outgoing_ptr& p, bool may_write_now) {
+    // Framed here only if it can be written at once; otherwise the strand
+    // frames it with whatever else is queued.
+    std::string frame;
     {
         std::lock_guard lock(inbox_mutex_);
         if (inbox_closed_) return;
-        if (direct_fd_ >= 0 && may_write_now) {
-            unsigned char header[10];
-            auto hn = net::ws::encode_header(header, p->binary ? net::ws::opcode::binary : net::ws::opcode::text,
-                                             p->data.size());
-            iovec iov[2] = {{header, hn}, {const_cast<char*>(p->data.data()), p->data.size()}};
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = 2;
-            auto n = ::sendmsg(direct_fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n == static_cast<ssize_t>(hn + p->data.size())) return;
-            // Cut short (or failed): the strand takes over from here.
+        if (direct_fd_ >= 0 && may_write_now) frame = ws_frame_of(*p);
+    }
+    send(p, frame, may_write_now);
+}
+
+void session::send(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now) {
+    {
+        std::lock_guard lock(inbox_mutex_);
+        if (inbox_closed_) return;
+        if (direct_fd_ >= 0 && may_write_now && !ws_frame.empty()) {
+            auto n = ::send(direct_fd_, ws_frame.data(), ws_frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n == static_cast<ssize_t>(ws_frame.size())) return;
+            // Cut short (or failed): the strand takes over from here, and
+            // later frames queue behind this one to keep their order.
             direct_fd_ = -1;
             if (n > 0) {
                 auto rest = std::make_shared<outgoing>();
                 rest->framed = true;
-                std::string whole(reinterpret_cast<char*>(header), hn);
-                whole += p->data;
-                rest->data = whole.substr(static_cast<std::size_t>(n));
-                p = std::move(rest);
+                rest->data.assign(ws_frame.substr(static_cast<std::size_t>(n)));
+                inbox_.push_back(std::move(rest));
+            } else {
+                inbox_.push_back(p);
             }
+        } else {
+            direct_fd_ = -1;  // keep order: later frames queue behind this one
+            inbox_.push_back(p);
         }
-        direct_fd_ = -1;  // keep order: later frames queue behind this one
-        inbox_.push_back(std::move(p));
         if (drain_posted_) return;
         drain_posted_ = true;
     }

@@ -73,6 +73,9 @@ public:
 
 class server;
 
+// `p` as one server-to-client (unmasked) WebSocket frame.
+std::string ws_frame_of(const outgoing& p);
+
 class session : public std::enable_shared_from_this<session> {
 public:
     enum class transport_kind { polling, websocket };
@@ -91,7 +94,11 @@ public:
     // `may_write_now`, an idle WebSocket gets it written at once (see
     // direct_fd_); without, it waits for the strand, which writes all that
     // has queued in one gathered send (cheaper per frame under heavy load).
-    void send(outgoing_ptr p, bool may_write_now = true);
+    void send(const outgoing_ptr& p, bool may_write_now = true);
+    // The same, for a broadcast: `ws_frame` is p as one WebSocket frame
+    // (ws_frame_of(*p)), built once for every recipient, so an idle
+    // WebSocket costs one plain send() of bytes that are already there.
+    void send(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now);
     // Any thread. Closes the session (idempotent).
     void close(close_reason r);
 
@@ -139,8 +146,9 @@ private:
     handshake_info info_;
     std::function<void(const std::string&)> on_gone_;
 
-    // inbox: any thread, under inbox_mutex_
-    std::mutex inbox_mutex_;
+    // inbox: any thread, under inbox_mutex_. One cache line with the fields
+    // a broadcast touches (the lock, inbox_closed_, direct_fd_).
+    alignas(64) std::mutex inbox_mutex_;
     std::vector<outgoing_ptr> inbox_;
     bool drain_posted_ = false;
     bool inbox_closed_ = false;

@@ -82,6 +82,14 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, socket_ptr> sockets_;
+    // The same sockets as a flat list, for broadcasts to everyone: a walk
+    // over contiguous entries, each naming the session to write to, instead
+    // of chasing hash nodes (socket::member_ is its index here).
+    struct member {
+        engineio::session* session;
+        socket* sock;
+    };
+    std::vector<member> members_;
     std::unordered_map<std::string, std::unordered_set<std::string>> rooms_;
 
     // connection-state recovery, under mutex_

@@ -74,6 +74,7 @@ private:
     bool recovered_ = false;
     std::atomic<bool> connected_{true};
     std::uint64_t last_seq_ = 0;  // newest broadcast offset queued to it (under the namespace lock)
+    std::size_t member_ = 0;      // its index in the namespace's members_ (under the namespace lock)
 
     std::unordered_map<std::string, event_handler> handlers_;
     event_handler any_;

@@ -90,6 +90,8 @@ public:
         run_ready(ioc_);
     }
     bool wait_closed() { return run_until(ioc_, [&] { return rig_.session->closed(); }); }
+    // A GET started by hold() is still held: nothing was sent since.
+    bool pending_open() const { return pending_ && !pending_->done; }
 
     json::object last_connect;
 
@@ -404,6 +406,38 @@ TEST_F(SioServer, ServerDisconnect) {
     EXPECT_EQ(e.next(), "41");
     EXPECT_EQ(e.next(), "1");
     EXPECT_EQ(e.next(), "<400>");
+}
+
+TEST_F(SioServer, BroadcastsReachExactlyTheSocketsStillThereAfterOthersLeave) {
+    // Sockets leave from the middle and the end of the namespace's list and
+    // new ones join: every broadcast reaches each remaining socket once.
+    make();
+    std::vector<std::unique_ptr<client>> cs;
+    for (int i = 0; i < 5; ++i) {
+        cs.push_back(std::make_unique<client>(ioc, *sio));
+        cs.back()->connect();
+    }
+    cs[1]->send("41");
+    cs[4]->drop(engineio::close_reason::transport_close);
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 3; }));
+    root().emit("news", args({1}));
+    for (int i : {0, 2, 3}) EXPECT_EQ(cs[i]->next(), R"(42["news",1])") << i;
+    cs.push_back(std::make_unique<client>(ioc, *sio));
+    cs.back()->connect();
+    cs[0]->send("41");
+    ASSERT_EQ(root().socket_count(), 3u);
+    root().emit("news", args({2}));
+    for (int i : {2, 3, 5}) {
+        EXPECT_EQ(cs[i]->next(), R"(42["news",2])") << i;
+        cs[i]->hold();  // nothing more for it
+    }
+    root().emit("news", args({3}));
+    for (int i : {2, 3, 5}) EXPECT_EQ(cs[i]->held_body(), R"(42["news",3])") << i;
+    cs[1]->hold();
+    cs[0]->hold();
+    run_ready(ioc);
+    EXPECT_TRUE(cs[0]->pending_open());
+    EXPECT_TRUE(cs[1]->pending_open());
 }
 
 TEST_F(SioServer, TransportCloseDisconnectsTheSockets) {
