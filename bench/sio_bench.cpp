@@ -162,7 +162,13 @@ asio::awaitable<void> client(tcp::endpoint server, asio::ip::address source, sta
 
 // Keep-alive HTTP poster: POSTs readings whose lux carries a sequence number.
 asio::awaitable<void> poster(tcp::endpoint server, stats& st, double rate, clock_type::time_point until,
-                             std::uint64_t& seq, std::uint64_t& posted, int stride, int offset) {
+                             std::uint64_t& seq, std::uint64_t& posted, int stride, int offset, int& running) {
+    // Running until its last POST's answer is read: a reading the server
+    // stored (and broadcast) just before the end is counted as posted.
+    struct done_guard {
+        int& n;
+        ~done_guard() { --n; }
+    } guard{running};
     tcp::socket sock(co_await asio::this_coro::executor);
     auto [cec] = co_await sock.async_connect(server, use_tuple);
     if (cec) co_return;
@@ -267,16 +273,17 @@ int main(int argc, char** argv) {
     if (idle) return st.connected == static_cast<std::size_t>(clients) ? 0 : 1;
 
     std::uint64_t seq = 0, posted = 0;
+    int posters_running = post_conns;
     double cpu0 = cpu_seconds(pid);
     auto start = clock_type::now();
     auto until = start + std::chrono::milliseconds(static_cast<long>(duration * 1000));
     for (int k = 0; k < post_conns; ++k)
-        asio::co_spawn(ioc, poster(server, st, rate, until, seq, posted, post_conns, k), asio::detached);
+        asio::co_spawn(ioc, poster(server, st, rate, until, seq, posted, post_conns, k, posters_running), asio::detached);
     // Run until posting ends and deliveries drain (or 5 s more).
     auto drain_deadline = until + std::chrono::seconds(5);
     while (clock_type::now() < drain_deadline) {
         ioc.run_for(std::chrono::milliseconds(20));
-        if (clock_type::now() > until && st.delivered >= posted * st.connected) break;
+        if (clock_type::now() > until && posters_running == 0 && st.delivered >= posted * st.connected) break;
     }
     double cpu1 = cpu_seconds(pid);
     double secs = std::chrono::duration<double>(clock_type::now() - start).count();
