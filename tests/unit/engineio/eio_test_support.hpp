@@ -62,10 +62,13 @@ public:
         if (echo) s->send(messages.back().binary ? engineio::make_binary(messages.back().data)
                                                  : engineio::make_packet(engineio::packet_type::message,
                                                                          messages.back().data));
+        for (int i = 1; i <= extra_replies; ++i)
+            s->send(engineio::make_packet(engineio::packet_type::message, "extra " + std::to_string(i)));
     }
     void on_close(const engineio::session_ptr&, engineio::close_reason r) override { closes.push_back(r); }
 
     bool echo = false;
+    int extra_replies = 0;  // packets sent after the echo, in answer to each message
     int opened = 0;
     std::vector<engineio::session_ptr> sessions;  // as opened
     std::vector<engineio::packet> messages;

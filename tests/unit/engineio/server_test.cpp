@@ -7,6 +7,8 @@
 
 #include "net/ws_codec.hpp"
 
+#include "../net/tcp_segments.hpp"
+
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
@@ -321,6 +323,9 @@ public:
 
     bool wait_eof() { return run_until(ioc_, [&] { return st_->eof; }); }
 
+    // TCP segments with data that this end has received so far (Linux).
+    std::uint32_t data_segments_in() { return test::data_segments_in(st_->socket.native_handle()); }
+
     // Stops reading (after the read in flight): a client that went quiet.
     void stop_reading() { st_->paused = true; }
 
@@ -414,6 +419,27 @@ TEST_F(EioWebSocket, DirectConnectionCarriesTextBinaryAndPings) {
     EXPECT_EQ(pong->opcode, 0xA);
     EXPECT_EQ(pong->payload, "are you there");
     EXPECT_TRUE(handler.closes.empty());
+}
+
+TEST_F(EioWebSocket, TheAnswersToOneMessageLeaveInOneWrite) {
+    // A CONNECT's reply and what the connection handler emits, or an ack
+    // and an event: whatever the handler sends for one message goes out
+    // in one write, so the client gets one TCP segment, not three.
+    handler.echo = true;
+    handler.extra_replies = 2;
+    make_server(no_heartbeat_soon());
+    ws_peer peer(ioc);
+    open_direct(peer);
+    auto before = peer.data_segments_in();
+    peer.send_text("4question");
+    EXPECT_EQ(peer.text(), "4question");
+    EXPECT_EQ(peer.text(), "4extra 1");
+    EXPECT_EQ(peer.text(), "4extra 2");
+    EXPECT_EQ(peer.data_segments_in() - before, 1u);
+    // The direct path is back afterwards: a send from outside the strand
+    // goes out at once.
+    handler.sessions.at(0)->send(engineio::make_packet(engineio::packet_type::message, "later"));
+    EXPECT_EQ(peer.text(), "4later");
 }
 
 TEST_F(EioWebSocket, MissedPongClosesTheWebSocket) {
