@@ -57,19 +57,17 @@ void namespace_::emit(std::string_view event, payload args, const std::vector<st
         if (seq) s.last_seq_ = seq;
     };
     if (rooms.empty() && except.empty()) {
-        // Everyone. The sessions are scattered in memory and the kernel's
-        // work between two events evicts them from cache: fetch a few
-        // entries ahead so the walk does not wait on each one in turn.
-        constexpr std::size_t ahead = 6;
-        const std::size_t n = members_.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            if (i + ahead < n) {
-                __builtin_prefetch(members_[i + ahead].session, 1);
-                if (seq) __builtin_prefetch(&members_[i + ahead].sock->last_seq_, 1);
-            }
-            send_all(*members_[i].session);
-            if (seq) members_[i].sock->last_seq_ = seq;
-        }
+        // Everyone: the sessions in one flat list, each packet to all of
+        // them at once (the idle WebSockets' writes go out in batches).
+        thread_local std::vector<engineio::session*> targets;
+        targets.clear();
+        targets.reserve(members_.size());
+        for (const auto& m : members_) targets.push_back(m.session);
+        for (std::size_t i = 0; i < wire.size(); ++i)
+            engineio::session::send_to_each(targets, wire[i], write_now ? std::string_view(frames[i]) : std::string_view(),
+                                            write_now);
+        if (seq)
+            for (const auto& m : members_) m.sock->last_seq_ = seq;
     } else if (!rooms.empty()) {
         std::unordered_set<std::string> done;
         auto consider = [&](const std::string& sid) {

@@ -5,6 +5,7 @@
 #include "eio_test_support.hpp"
 #include "../net/ws_test_frames.hpp"
 
+#include "net/batch_sender.hpp"
 #include "net/ws_codec.hpp"
 
 #include "../net/tcp_segments.hpp"
@@ -328,6 +329,12 @@ public:
 
     // Stops reading (after the read in flight): a client that went quiet.
     void stop_reading() { st_->paused = true; }
+    // Reads again after stop_reading().
+    void resume_reading() {
+        if (!st_->paused) return;
+        st_->paused = false;
+        read_more(st_);
+    }
 
 private:
     struct state {
@@ -702,6 +709,80 @@ TEST_F(EioWebSocket, AClientThatStopsReadingIsClosedAtTheQueueBound) {
     ASSERT_TRUE(run_until(ioc, [&] { return !handler.closes.empty(); })) << "never closed";
     EXPECT_EQ(handler.closes[0], close_reason::slow_client);
     EXPECT_EQ(server->session_count(), 0u);
+}
+
+TEST_F(EioWebSocket, SendToEachReachesEveryWebSocketInOrder) {
+    // More clients than one io_uring batch holds, several packets each.
+    make_server(no_heartbeat_soon());
+    const std::size_t n = net::batch_sender::max_batch + 7;
+    std::vector<std::unique_ptr<ws_peer>> peers;
+    for (std::size_t i = 0; i < n; ++i) {
+        peers.push_back(std::make_unique<ws_peer>(ioc));
+        open_direct(*peers.back());
+    }
+    ASSERT_EQ(handler.sessions.size(), n);
+    run_ready(ioc);  // every WebSocket idle: the direct path is open
+    std::vector<engineio::session*> targets;
+    for (auto& s : handler.sessions) targets.push_back(s.get());
+    for (int k = 0; k < 5; ++k) {
+        auto p = engineio::make_packet(engineio::packet_type::message, "news " + std::to_string(k));
+        engineio::session::send_to_each(targets, p, engineio::ws_frame_of(*p), true);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        for (int k = 0; k < 5; ++k) EXPECT_EQ(peers[i]->text(), "4news " + std::to_string(k)) << "client " << i;
+}
+
+TEST_F(EioWebSocket, SendToEachHandsWhatTheKernelRefusesToTheStrand) {
+    // A client that stops reading: its socket buffer fills, a batched write
+    // is cut short, the rest (and all after it) queues on the session's
+    // strand. Once it reads again, every frame arrives whole and in order;
+    // the client beside it never waited.
+    make_server(no_heartbeat_soon(1 << 20));
+    ws_peer slow(ioc), quick(ioc);
+    open_direct(slow);
+    open_direct(quick);
+    run_ready(ioc);
+    std::vector<engineio::session*> targets{handler.sessions[0].get(), handler.sessions[1].get()};
+    slow.stop_reading();
+    const int frames = 200;
+    for (int k = 0; k < frames; ++k) {
+        auto p = engineio::make_packet(engineio::packet_type::message,
+                                       std::to_string(k) + ":" + std::string(64 * 1024, static_cast<char>('a' + k % 26)));
+        engineio::session::send_to_each(targets, p, engineio::ws_frame_of(*p), true);
+        EXPECT_EQ(quick.text().substr(0, 1 + std::to_string(k).size() + 1), "4" + std::to_string(k) + ":");
+    }
+    slow.resume_reading();
+    for (int k = 0; k < frames; ++k) {
+        auto t = slow.text();
+        auto expect = "4" + std::to_string(k) + ":" + std::string(64 * 1024, static_cast<char>('a' + k % 26));
+        ASSERT_EQ(t.size(), expect.size()) << "frame " << k;
+        ASSERT_TRUE(t == expect) << "frame " << k;
+    }
+    EXPECT_TRUE(handler.closes.empty());
+}
+
+TEST(BatchSender, WritesToEachSocketAndReportsWhatEachTook) {
+    auto* sender = net::batch_sender::for_this_thread();
+    if (!sender) GTEST_SKIP() << "io_uring is not available here";
+    asio::io_context ioc;
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::vector<tcp::socket> clients, servers;
+    for (int i = 0; i < 3; ++i) {
+        clients.emplace_back(ioc);
+        clients.back().connect(acceptor.local_endpoint());
+        servers.push_back(acceptor.accept());
+    }
+    // A descriptor that is no socket fails alone; the others are written.
+    std::array<int, 3> fds{clients[0].native_handle(), -1, clients[2].native_handle()};
+    std::array<ssize_t, 3> results{};
+    sender->run(fds, "hello", results);
+    EXPECT_EQ(results[0], 5);
+    EXPECT_EQ(results[1], -EBADF);
+    EXPECT_EQ(results[2], 5);
+    char buf[16];
+    EXPECT_EQ(servers[0].read_some(asio::buffer(buf)), 5u);
+    EXPECT_EQ(std::string_view(buf, 5), "hello");
+    EXPECT_EQ(servers[2].read_some(asio::buffer(buf)), 5u);
 }
 
 TEST_F(EioWebSocket, SendsFromManyThreadsArriveWholeAndInOrder) {
