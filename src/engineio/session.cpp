@@ -1,6 +1,6 @@
 #include "engineio/session.hpp"
 
-#include "net/batch_sender.hpp"
+#include "engineio/session_ws_state.hpp"
 #include "net/ws_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -9,16 +9,9 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
-#include <array>
 #include <cerrno>
-#include <climits>
 
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 namespace solgrid::engineio {
 namespace {
@@ -53,18 +46,6 @@ std::string_view to_string(close_reason r) {
     return "transport error";
 }
 
-struct session::ws_state {
-    ws_state(tcp::socket s, std::size_t max) : socket(std::move(s)), parser(max) {}
-    tcp::socket socket;
-    net::ws::frame_parser parser;
-    std::vector<std::string> control;  // encoded control/probe frames, written first
-    std::string pending;               // bytes the kernel did not take yet
-    bool writing = false;              // an async write of `pending` is under way
-    bool closing = false;              // write a close frame after what is queued, then stop
-    bool close_sent = false;
-    std::uint16_t close_code = net::ws::close_code::normal;
-    bool stopped = false;
-};
 
 session::session(strand_type strand, std::string id, const settings& cfg, session_handler& handler,
                  handshake_info info, std::function<void(const std::string&)> on_gone)
@@ -77,110 +58,6 @@ session::session(strand_type strand, std::string id, const settings& cfg, sessio
       heartbeat_(strand) {}
 
 session::~session() = default;
-
-std::string ws_frame_of(const outgoing& p) {
-    unsigned char header[10];
-    auto hn = net::ws::encode_header(header, p.binary ? net::ws::opcode::binary : net::ws::opcode::text, p.data.size());
-    std::string frame;
-    frame.reserve(hn + p.data.size());
-    frame.append(reinterpret_cast<const char*>(header), hn);
-    frame += p.data;
-    return frame;
-}
-
-void session::send(const outgoing_ptr& p, bool may_write_now) {
-    // Framed here only if it can be written at once; otherwise the strand
-    // frames it with whatever else is queued.
-    std::string frame;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        if (inbox_closed_) return;
-        if (direct_fd_ >= 0 && may_write_now) frame = ws_frame_of(*p);
-    }
-    send(p, frame, may_write_now);
-}
-
-void session::send(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now) {
-    {
-        std::lock_guard lock(inbox_mutex_);
-        if (inbox_closed_) return;
-        if (direct_fd_ >= 0 && may_write_now && !ws_frame.empty()) {
-            // The system call itself: libc's send() is a thread-cancellation
-            // point and brackets every call with two bookkeeping calls for
-            // it (a percent of a broadcast's CPU); nothing here is ever cancelled.
-            auto n = static_cast<ssize_t>(::syscall(SYS_sendto, direct_fd_, ws_frame.data(), ws_frame.size(),
-                                                    MSG_NOSIGNAL | MSG_DONTWAIT, nullptr, 0));
-            if (n == static_cast<ssize_t>(ws_frame.size())) return;
-            if (!queue_after_short_write_locked(p, ws_frame, n)) return;
-        } else {
-            direct_fd_ = -1;  // keep order: later frames queue behind this one
-            inbox_.push_back(p);
-            if (drain_posted_) return;
-            drain_posted_ = true;
-        }
-    }
-    asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
-}
-
-bool session::queue_after_short_write_locked(const outgoing_ptr& p, std::string_view frame, ssize_t n) {
-    // Cut short (or failed): the strand takes over from here, and later
-    // frames queue behind this one to keep their order. A failed socket is
-    // found out (and closed) by the strand's own write.
-    direct_fd_ = -1;
-    if (n > 0) {
-        auto rest = std::make_shared<outgoing>();
-        rest->framed = true;
-        rest->data.assign(frame.substr(static_cast<std::size_t>(n)));
-        inbox_.push_back(std::move(rest));
-    } else {
-        inbox_.push_back(p);
-    }
-    if (drain_posted_) return false;
-    drain_posted_ = true;
-    return true;
-}
-
-void session::send_to_each(std::span<session* const> sessions, const outgoing_ptr& p, std::string_view ws_frame,
-                           bool may_write_now) {
-    auto* batch = may_write_now && !ws_frame.empty() ? net::batch_sender::for_this_thread() : nullptr;
-    if (!batch) {
-        for (auto* s : sessions) s->send(p, ws_frame, may_write_now);
-        return;
-    }
-    constexpr std::size_t max = net::batch_sender::max_batch;
-    std::array<session*, max> held, others;
-    std::array<int, max> fds;
-    std::array<ssize_t, max> results;
-    for (std::size_t at = 0; at < sessions.size(); at += max) {
-        auto chunk = sessions.subspan(at, std::min(max, sessions.size() - at));
-        std::size_t nh = 0, no = 0;
-        for (auto* s : chunk) {
-            // Each idle session's lock is held until its write is done, as in
-            // send() (for a batch of 256 on this machine, about a
-            // millisecond; a strand wanting it meanwhile waits). try_lock: a thread holding some of these locks never
-            // waits for another (two broadcasters cannot deadlock); a session
-            // busy elsewhere takes the ordinary path below.
-            if (s->inbox_mutex_.try_lock()) {
-                if (!s->inbox_closed_ && s->direct_fd_ >= 0) {
-                    held[nh] = s;
-                    fds[nh++] = s->direct_fd_;
-                    continue;
-                }
-                s->inbox_mutex_.unlock();
-            }
-            others[no++] = s;
-        }
-        if (nh) batch->run({fds.data(), nh}, ws_frame, {results.data(), nh});
-        for (std::size_t i = 0; i < nh; ++i) {
-            auto* s = held[i];
-            bool post = results[i] != static_cast<ssize_t>(ws_frame.size()) &&
-                        s->queue_after_short_write_locked(p, ws_frame, results[i]);
-            s->inbox_mutex_.unlock();
-            if (post) asio::post(s->strand_, [self = s->shared_from_this()] { self->drain_inbox(); });
-        }
-        for (std::size_t i = 0; i < no; ++i) others[i]->send(p, ws_frame, may_write_now);
-    }
-}
 
 void session::drain_inbox() {
     std::vector<outgoing_ptr> batch;
@@ -520,116 +397,6 @@ void session::on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system:
         end_ws(ws, close_reason::parse_error);
     }
     if (!ws->closing && !ws->stopped) read_ws(ws);
-}
-
-void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
-    if (ws->writing || ws->stopped || !ws->socket.is_open()) return;
-    bool active = ws_ == ws && transport_ == transport_kind::websocket;
-    if (ws->control.empty() && (!active || queue_.empty()) && (!ws->closing || ws->close_sent)) {
-        if (active && !ws->closing) {
-            std::lock_guard lock(inbox_mutex_);
-            if (!inbox_closed_ && inbox_.empty()) direct_fd_ = ws->socket.native_handle();
-        }
-        return;
-    }
-
-    // Gather control frames, then every queued packet (header + shared
-    // bytes), then a close frame if closing: one sendmsg for all of them.
-    thread_local std::vector<iovec> iov;
-    thread_local std::vector<std::array<unsigned char, 10>> headers;
-    std::vector<std::string> control;
-    control.swap(ws->control);
-    std::vector<outgoing_ptr> batch;
-    if (active) batch.swap(queue_);
-    iov.clear();
-    headers.resize(batch.size());
-    std::size_t total = 0;
-    auto add = [&](const void* p, std::size_t n) {
-        iov.push_back({const_cast<void*>(p), n});
-        total += n;
-    };
-    for (auto& c : control) add(c.data(), c.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i]->framed) {
-            add(batch[i]->data.data(), batch[i]->data.size());
-            continue;
-        }
-        auto n = net::ws::encode_header(headers[i].data(),
-                                        batch[i]->binary ? net::ws::opcode::binary : net::ws::opcode::text,
-                                        batch[i]->data.size());
-        add(headers[i].data(), n);
-        add(batch[i]->data.data(), batch[i]->data.size());
-    }
-    std::string close_frame;
-    bool sending_close = ws->closing && !ws->close_sent;
-    if (sending_close) {
-        close_frame = net::ws::encode_frame(net::ws::opcode::close, net::ws::close_payload(ws->close_code));
-        add(close_frame.data(), close_frame.size());
-        ws->close_sent = true;
-    }
-
-    std::size_t sent = 0, at = 0;
-    int fd = ws->socket.native_handle();
-    bool failed = false;
-    std::unique_lock write_lock(inbox_mutex_);  // see direct_fd_
-    direct_fd_ = -1;
-    while (at < iov.size()) {
-        msghdr msg{};
-        msg.msg_iov = iov.data() + at;
-        msg.msg_iovlen = std::min<std::size_t>(iov.size() - at, IOV_MAX);
-        auto n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            failed = errno != EAGAIN && errno != EWOULDBLOCK;
-            break;
-        }
-        sent += static_cast<std::size_t>(n);
-        // Advance past what went out.
-        auto left = static_cast<std::size_t>(n);
-        while (at < iov.size() && left >= iov[at].iov_len) left -= iov[at++].iov_len;
-        if (at < iov.size() && left) {
-            iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + left;
-            iov[at].iov_len -= left;
-            break;  // the kernel's buffer is full
-        }
-    }
-    if (!failed && sent == total && !sending_close && active && !ws->closing && !inbox_closed_ && inbox_.empty())
-        direct_fd_ = fd;  // idle again: broadcasts may write directly
-    write_lock.unlock();
-    auto finish = [this, ws] {
-        {
-            std::lock_guard lock(inbox_mutex_);
-            direct_fd_ = -1;
-        }
-        ws->stopped = true;
-        boost::system::error_code ignored;
-        ws->socket.shutdown(tcp::socket::shutdown_both, ignored);
-        ws->socket.close(ignored);
-        if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_error);
-    };
-    if (failed) {
-        finish();
-        return;
-    }
-    if (sent == total) {
-        if (sending_close) finish();
-        return;
-    }
-    // Backpressure: keep the rest (a copy: the frames' owners go away) and
-    // let an async write finish it; new frames wait in queue_ meanwhile.
-    for (std::size_t k = at; k < iov.size(); ++k) ws->pending.append(static_cast<const char*>(iov[k].iov_base), iov[k].iov_len);
-    ws->writing = true;
-    asio::async_write(ws->socket, asio::buffer(ws->pending),
-                      asio::bind_executor(strand_, [self = shared_from_this(), ws, sending_close, finish](
-                                                       boost::system::error_code ec, std::size_t) {
-                          ws->writing = false;
-                          std::string().swap(ws->pending);
-                          if (ec || sending_close) {
-                              finish();
-                              return;
-                          }
-                          self->flush_ws(ws);
-                      }));
 }
 
 }  // namespace solgrid::engineio
