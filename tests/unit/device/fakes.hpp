@@ -1,7 +1,8 @@
 // Test doubles for the device-side unit tests: an in-memory relay store, a
-// notifier that records events, and a helper that runs one coroutine to the end.
+// notifier that records events (and run(), from run_awaitable.hpp).
 #pragma once
 
+#include "../run_awaitable.hpp"
 #include "domain/ports.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -48,12 +49,5 @@ public:
     std::vector<std::pair<std::string, boost::json::value>> events;
 };
 
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return f.get();
-}
 
 }  // namespace solgrid::test

@@ -402,6 +402,19 @@ protected:
         sid = std::string(o.at("sid").as_string());
     }
 
+    // Starts an upgrade of polling session `sid` and closes the probe
+    // WebSocket after 2probe/3probe, before "5".
+    void fail_a_probe(const std::string& polling_sid) {
+        ws_peer probe(ioc);
+        upgrade(probe, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + polling_sid));
+        ASSERT_NE(probe.http_head().find("101"), std::string::npos);
+        probe.send_text("2probe");
+        EXPECT_EQ(probe.text(), "3probe");
+        probe.send(client_frame(0x8, close_body(1000)));
+        probe.frame();
+        EXPECT_TRUE(probe.wait_eof());
+    }
+
     std::string sid;
 };
 
@@ -631,17 +644,8 @@ TEST_F(EioWebSocket, ASecondWebSocketForAnUpgradedSessionIsRefused) {
 TEST_F(EioWebSocket, AFailedProbeLeavesTheSessionPollingAndUpgradable) {
     make_server(no_heartbeat_soon());
     auto sid = handshake();
-    {
-        ws_peer probe(ioc);
-        upgrade(probe, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-        ASSERT_NE(probe.http_head().find("101"), std::string::npos);
-        probe.send_text("2probe");
-        EXPECT_EQ(probe.text(), "3probe");
-        // The probe dies before "5" (a proxy, a network switch, a closed tab).
-        probe.send(client_frame(0x8, close_body(1000)));
-        probe.frame();
-        EXPECT_TRUE(probe.wait_eof());
-    }
+    // The probe dies before "5" (a proxy, a network switch, a closed tab).
+    fail_a_probe(sid);
     EXPECT_TRUE(handler.closes.empty());
     // Polling goes on: a GET is held (not answered at once with a noop) ...
     auto held = start_get(polling(sid));
@@ -656,16 +660,7 @@ TEST_F(EioWebSocket, AnUpgradeCanBeRetriedAfterAFailedProbe) {
     handler.echo = true;
     make_server(no_heartbeat_soon());
     auto sid = handshake();
-    {
-        ws_peer probe(ioc);
-        upgrade(probe, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-        ASSERT_NE(probe.http_head().find("101"), std::string::npos);
-        probe.send_text("2probe");
-        EXPECT_EQ(probe.text(), "3probe");
-        probe.send(client_frame(0x8, close_body(1000)));
-        probe.frame();
-        EXPECT_TRUE(probe.wait_eof());
-    }
+    fail_a_probe(sid);
     ws_peer retry(ioc);
     upgrade(retry, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
     ASSERT_NE(retry.http_head().find("101"), std::string::npos);

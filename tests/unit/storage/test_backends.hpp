@@ -7,6 +7,7 @@
 // end), so tests may run in parallel against one server.
 #pragma once
 
+#include "../run_awaitable.hpp"
 #include "storage/database.hpp"
 
 #include <boost/asio.hpp>
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 namespace solgrid::test_support {
+
+using test::run;
 
 namespace asio = boost::asio;
 
@@ -97,14 +100,6 @@ struct test_database {
     }
 };
 
-// Runs an awaitable to completion on `ioc` and returns its result.
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return f.get();
-}
 
 // Fixture base: GetParam() picks the backend; db() is opened in SetUp.
 class backend_test : public ::testing::TestWithParam<backend> {
