@@ -402,14 +402,20 @@ protected:
         sid = std::string(o.at("sid").as_string());
     }
 
+    // Opens `peer` as the upgrade WebSocket of polling session `polling_sid`
+    // and exchanges 2probe/3probe; the upgrade completes with "5".
+    void start_probe(ws_peer& peer, const std::string& polling_sid) {
+        upgrade(peer, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + polling_sid));
+        ASSERT_NE(peer.http_head().find("101"), std::string::npos);
+        peer.send_text("2probe");
+        EXPECT_EQ(peer.text(), "3probe");
+    }
+
     // Starts an upgrade of polling session `sid` and closes the probe
     // WebSocket after 2probe/3probe, before "5".
     void fail_a_probe(const std::string& polling_sid) {
         ws_peer probe(ioc);
-        upgrade(probe, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + polling_sid));
-        ASSERT_NE(probe.http_head().find("101"), std::string::npos);
-        probe.send_text("2probe");
-        EXPECT_EQ(probe.text(), "3probe");
+        ASSERT_NO_FATAL_FAILURE(start_probe(probe, polling_sid));
         probe.send(client_frame(0x8, close_body(1000)));
         probe.frame();
         EXPECT_TRUE(probe.wait_eof());
@@ -589,10 +595,7 @@ TEST_F(EioWebSocket, UpgradeOfAPollingSession) {
     auto held = start_get(polling(sid));
     run_ready(ioc);
     ws_peer peer(ioc);
-    upgrade(peer, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-    ASSERT_NE(peer.http_head().find("101"), std::string::npos);
-    peer.send_text("2probe");
-    EXPECT_EQ(peer.text(), "3probe");
+    ASSERT_NO_FATAL_FAILURE(start_probe(peer, sid));
     // The held GET is released with a noop so the client can pause polling.
     ASSERT_TRUE(run_until(ioc, [&] { return held->done; }));
     EXPECT_EQ(held->res.body(), "6");
@@ -610,10 +613,7 @@ TEST_F(EioWebSocket, PacketsQueuedDuringTheUpgradeArriveOverTheWebSocket) {
     make_server(no_heartbeat_soon());
     auto sid = handshake();
     ws_peer peer(ioc);
-    upgrade(peer, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-    ASSERT_NE(peer.http_head().find("101"), std::string::npos);
-    peer.send_text("2probe");
-    EXPECT_EQ(peer.text(), "3probe");
+    ASSERT_NO_FATAL_FAILURE(start_probe(peer, sid));
     // Between 3probe and 5 the client may still POST; the answer waits.
     EXPECT_EQ(request(http::verb::post, polling(sid), "4queued").body(), "ok");
     EXPECT_EQ(request(http::verb::get, polling(sid)).body(), "6");
@@ -625,10 +625,7 @@ TEST_F(EioWebSocket, ASecondWebSocketForAnUpgradedSessionIsRefused) {
     make_server(no_heartbeat_soon());
     auto sid = handshake();
     ws_peer first(ioc);
-    upgrade(first, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-    ASSERT_NE(first.http_head().find("101"), std::string::npos);
-    first.send_text("2probe");
-    EXPECT_EQ(first.text(), "3probe");
+    ASSERT_NO_FATAL_FAILURE(start_probe(first, sid));
     first.send_text("5");
     run_ready(ioc);
     ws_peer second(ioc);
@@ -662,10 +659,7 @@ TEST_F(EioWebSocket, AnUpgradeCanBeRetriedAfterAFailedProbe) {
     auto sid = handshake();
     fail_a_probe(sid);
     ws_peer retry(ioc);
-    upgrade(retry, upgrade_request("/engine.io/?EIO=4&transport=websocket&sid=" + sid));
-    ASSERT_NE(retry.http_head().find("101"), std::string::npos);
-    retry.send_text("2probe");
-    EXPECT_EQ(retry.text(), "3probe");
+    ASSERT_NO_FATAL_FAILURE(start_probe(retry, sid));
     retry.send_text("5");
     retry.send_text("4after retry");
     EXPECT_EQ(retry.text(), "4after retry");
