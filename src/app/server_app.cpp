@@ -115,6 +115,7 @@ int run_server(const config::config& cfg) {
     http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); },
                               [&live] { return live.stats(); }};
+    api.limits = {cfg.solar_w_max, cfg.lux_max};
     api.device_post = device.post_handler();
     http_api::add_api_routes(router, api);
     device.add_routes(router);

@@ -69,7 +69,8 @@ const std::vector<std::string>& known_variables() {
         "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS",
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
-        "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS"};
+        "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
+        "AGGREGATE_BRIDGE_MAX_S"};
     return names;
 }
 
@@ -162,8 +163,20 @@ config from_variables(const variables& vars) {
         c.db_connect_timeout = std::chrono::seconds(parse_int("DB_CONNECT_TIMEOUT_S", *v, 1, 600));
     if (auto v = get("DB_QUERY_TIMEOUT_S"))
         c.db_query_timeout = std::chrono::seconds(parse_int("DB_QUERY_TIMEOUT_S", *v, 1, 3600));
+    if (auto v = get("DB_START_RETRY_S"))
+        c.db_start_retry = std::chrono::seconds(parse_int("DB_START_RETRY_S", *v, 0, 3600));
+    if (auto v = get("DB_SYNC")) {
+        if (*v == "full") c.db_sync = config::sync_mode::full;
+        else if (*v == "normal") c.db_sync = config::sync_mode::normal;
+        else fail("DB_SYNC", "must be full or normal", *v);
+    }
     if (auto v = get("AGGREGATE_MAX_GAP_S"))
         c.aggregate_max_gap = std::chrono::seconds(parse_int("AGGREGATE_MAX_GAP_S", *v, 1, 3600));
+    if (auto v = get("AGGREGATE_BRIDGE_MAX_S"))
+        c.aggregate_bridge_max = std::chrono::seconds(parse_int("AGGREGATE_BRIDGE_MAX_S", *v, 1, 86400));
+    if (c.aggregate_bridge_max < c.aggregate_max_gap)
+        fail("AGGREGATE_BRIDGE_MAX_S", "must not be less than AGGREGATE_MAX_GAP_S",
+             std::to_string(c.aggregate_bridge_max.count()));
     if (auto v = get("RAW_RETENTION_DAYS"))
         c.raw_retention_days = static_cast<int>(parse_int("RAW_RETENTION_DAYS", *v, 0, 36500));
     if (auto v = get("HISTORY_MAX_ROWS"))
@@ -178,6 +191,8 @@ config from_variables(const variables& vars) {
         while (!c.arduino_url.empty() && c.arduino_url.back() == '/') c.arduino_url.pop_back();
     }
     if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
+    if (auto v = get("SOLAR_W_MAX")) c.solar_w_max = parse_positive("SOLAR_W_MAX", *v);
+    if (auto v = get("LUX_MAX")) c.lux_max = parse_positive("LUX_MAX", *v);
     if (auto v = get("DEVICE_INTERVAL_S")) {
         double s = parse_positive("DEVICE_INTERVAL_S", *v);
         if (s < 0.05 || s > 3600) fail("DEVICE_INTERVAL_S", "must be between 0.05 and 3600 seconds", *v);

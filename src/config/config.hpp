@@ -51,9 +51,14 @@ struct config {
     int db_pool_size = 4;
     std::chrono::seconds db_connect_timeout{5};  // MySQL connect
     std::chrono::seconds db_query_timeout{30};   // MySQL network read/write
+    std::chrono::seconds db_start_retry{30};     // DB_START_RETRY_S: keep trying an unreachable MySQL at start
+    // DB_SYNC: SQLite's synchronous mode. full (default): a 201 survives a
+    // power cut or OS crash; normal: only a crash of solgrid itself.
+    enum class sync_mode { full, normal } db_sync = sync_mode::full;
 
     // history: hourly roll-up, retention, queries
-    std::chrono::seconds aggregate_max_gap{300};  // readings further apart are not integrated across
+    std::chrono::seconds aggregate_max_gap{300};  // gaps up to this are always bridged when integrating
+    std::chrono::seconds aggregate_bridge_max{7200};  // AGGREGATE_BRIDGE_MAX_S: never bridged beyond this
     int raw_retention_days = 7;                   // 0 keeps raw readings forever
     std::size_t history_max_rows = 50000;         // rows per history response
     int utc_offset_hours = 0;                     // where a day starts (day rows, "today")
@@ -61,6 +66,8 @@ struct config {
     // device and energy
     std::string arduino_url;
     double battery_capacity_wh = 10000.0;
+    double solar_w_max = 1000000.0;  // SOLAR_W_MAX: a reading above this is refused (400)
+    double lux_max = 200000.0;       // LUX_MAX: likewise
     std::chrono::milliseconds device_interval{2000};  // DEVICE_INTERVAL_S: how often the Arduino posts
     int device_offline_after = 3;                     // DEVICE_OFFLINE_AFTER: missed intervals → offline
     std::chrono::milliseconds device_timeout{2000};   // DEVICE_TIMEOUT_MS: one relay command / probe

@@ -21,6 +21,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Raised by a store when the database refused a row it was given (a CHECK
+// or unique constraint): the input's fault, not the database's; callers
+// answer 4xx and the database stays healthy.
+class storage_refused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // Sensor readings. Implementations run the database work off the network
 // threads and resume the awaiting coroutine on its own executor.
 class reading_store {

@@ -6,12 +6,16 @@
 
 namespace solgrid::domain {
 
-std::optional<rule_violation> check(const reading& r) {
+std::optional<rule_violation> check(const reading& r, const reading_limits& limits) {
     if (r.soc < 0 || r.soc > 100) return rule_violation{"soc", "soc must be an integer between 0 and 100"};
-    if (!std::isfinite(r.solar_w) || r.solar_w < 0)
-        return rule_violation{"solar_w", "solar_w must be a finite number >= 0"};
-    if (!std::isfinite(r.lux) || r.lux < 0) return rule_violation{"lux", "lux must be a finite number >= 0"};
-    return std::nullopt;
+    auto in_range = [](std::string field, double v, double max) -> std::optional<rule_violation> {
+        if (std::isfinite(v) && v >= 0 && v <= max) return std::nullopt;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.15g", max);
+        return rule_violation{field, field + " must be a number between 0 and " + buf};
+    };
+    if (auto bad = in_range("solar_w", r.solar_w, limits.solar_w_max)) return bad;
+    return in_range("lux", r.lux, limits.lux_max);
 }
 
 std::string to_iso8601(time_point t) {

@@ -58,8 +58,15 @@ struct rule_violation {
     std::string message;
 };
 
+// What a plausible reading stays within (SOLAR_W_MAX, LUX_MAX): a sensor
+// that reports 1e308 W is broken, and one such row would poison every sum.
+struct reading_limits {
+    double solar_w_max = 1000000.0;
+    double lux_max = 200000.0;
+};
+
 // Range rules for a reading (types are checked where it is parsed).
-std::optional<rule_violation> check(const reading& r);
+std::optional<rule_violation> check(const reading& r, const reading_limits& limits = {});
 
 // ISO-8601 in UTC with milliseconds and a zone: 2026-11-26T14:25:28.123Z
 std::string to_iso8601(time_point t);

@@ -35,7 +35,7 @@ std::optional<double> number(const boost::json::value& v) {
 
 }  // namespace
 
-parsed_reading parse_reading(std::string_view body) {
+parsed_reading parse_reading(std::string_view body, const domain::reading_limits& limits) {
     parsed_reading out;
     auto obj = parse_object(body, out.problem);
     if (!obj) return out;
@@ -55,7 +55,7 @@ parsed_reading parse_reading(std::string_view body) {
         if (!n) return out.problem = {name, std::string(name) + " must be a number >= 0"}, out;
         *target = *n;
     }
-    if (auto bad = domain::check(r)) return out.problem = *bad, out;
+    if (auto bad = domain::check(r, limits)) return out.problem = *bad, out;
     out.value = r;
     return out;
 }
@@ -82,7 +82,7 @@ void add_api_routes(router& r, api_context ctx) {
     const auto started = std::chrono::steady_clock::now();
 
     r.add(http::verb::post, "/api/data/solar", [c](request_context& rc) -> asio::awaitable<response> {
-        auto parsed = parse_reading(rc.req.body());
+        auto parsed = parse_reading(rc.req.body(), c->limits);
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
         device_post_handler::parsed device;  // its optional relay report, checked before anything is stored

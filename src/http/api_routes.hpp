@@ -19,6 +19,7 @@ struct api_context {
     std::function<bool()> storage_healthy;         // for /healthz
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
     std::shared_ptr<device_post_handler> device_post;   // device side of sensor posts, optional
+    domain::reading_limits limits;                       // SOLAR_W_MAX, LUX_MAX
 };
 
 // Parses a sensor POST body into a reading, or says which field is wrong.
@@ -26,7 +27,7 @@ struct parsed_reading {
     std::optional<domain::reading> value;
     domain::rule_violation problem;
 };
-parsed_reading parse_reading(std::string_view body);
+parsed_reading parse_reading(std::string_view body, const domain::reading_limits& limits = {});
 
 // Parses a relay update body ({"A":true,...}, any subset, booleans only).
 struct parsed_patch {

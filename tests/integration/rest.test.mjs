@@ -60,6 +60,10 @@ test('bad sensor input is a 400 naming the field and stores nothing', async () =
     [{ soc: 50, solar_w: -1, lux: 1 }, 'solar_w'],
     [{ soc: 50, solar_w: 1 }, 'lux'],
     [{ soc: 50, solar_w: 1, lux: 'x' }, 'lux'],
+    // issue 11 A5: implausible values (1e308 W was stored, and summed)
+    [{ soc: 50, solar_w: 1e308, lux: 1 }, 'solar_w'],
+    [{ soc: 50, solar_w: 1000001, lux: 1 }, 'solar_w'],
+    [{ soc: 50, solar_w: 1, lux: 200001 }, 'lux'],
   ];
   for (const [body, field] of cases) {
     const r = await postJson(`${server.url}/api/data/solar`, body);

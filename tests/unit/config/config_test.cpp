@@ -49,6 +49,20 @@ TEST(Config, BadValuesNameTheVariable) {
     EXPECT_NE(message({{"ARDUINO_URL", "192.168.0.5"}}).find("ARDUINO_URL"), std::string::npos);
     EXPECT_NE(message({{"CORS_ORIGINS", "localhost"}}).find("CORS_ORIGINS"), std::string::npos);
     EXPECT_NE(message({{"PING_INTERVAL_MS", "1"}}).find("PING_INTERVAL_MS"), std::string::npos);
+    EXPECT_NE(message({{"SOLAR_W_MAX", "0"}}).find("SOLAR_W_MAX"), std::string::npos);
+    EXPECT_NE(message({{"LUX_MAX", "lots"}}).find("LUX_MAX"), std::string::npos);
+    EXPECT_NE(message({{"DB_SYNC", "off"}}).find("DB_SYNC"), std::string::npos);
+    EXPECT_NE(message({{"AGGREGATE_MAX_GAP_S", "600"}, {"AGGREGATE_BRIDGE_MAX_S", "300"}}).find("AGGREGATE_BRIDGE_MAX_S"),
+              std::string::npos);
+}
+
+TEST(Config, SafetyDefaults) {
+    auto c = from_variables({});
+    EXPECT_EQ(c.solar_w_max, 1000000.0);
+    EXPECT_EQ(c.lux_max, 200000.0);
+    EXPECT_EQ(c.db_sync, config::sync_mode::full);  // a 201 survives a power cut
+    EXPECT_EQ(from_variables({{"DB_SYNC", "normal"}}).db_sync, config::sync_mode::normal);
+    EXPECT_EQ(from_variables({{"SOLAR_W_MAX", "5000"}}).solar_w_max, 5000.0);
 }
 
 TEST(Config, LaterSourcesWin) {

@@ -33,6 +33,22 @@ TEST(ReadingRules, RangeChecked) {
     EXPECT_EQ(check({50, 1, -0.5})->field, "lux");
 }
 
+// Issue 11 A5: solar_w 1e308 was stored and the energy summary reported
+// 1.76e+303 Wh. Implausible values are refused, with the limit named.
+TEST(ReadingRules, ImplausibleValuesRefused) {
+    reading_limits limits;  // defaults: SOLAR_W_MAX 1,000,000, LUX_MAX 200,000
+    EXPECT_FALSE(check({50, 1000000, 200000}, limits));
+    auto w = check({50, 1e308, 0}, limits);
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->field, "solar_w");
+    EXPECT_NE(w->message.find("1000000"), std::string::npos) << w->message;
+    EXPECT_EQ(check({50, 1000000.5, 0}, limits)->field, "solar_w");
+    EXPECT_EQ(check({50, 0, 200001}, limits)->field, "lux");
+    reading_limits tight{500, 1000};
+    EXPECT_EQ(check({50, 501, 0}, tight)->field, "solar_w");
+    EXPECT_FALSE(check({50, 500, 1000}, tight));
+}
+
 TEST(RelayPatch, MergesOnlyNamedHouseholds) {
     relay_state s{{false, true, false, true}};
     relay_patch p;
