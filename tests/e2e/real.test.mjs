@@ -2,9 +2,10 @@
 // serving frontend/dist from the same origin (FRONTEND_DIR), a fresh SQLite DB_PATH.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
 import { Backend, freePort } from './lib/backend.mjs';
 import {
-  DESKTOP, MOBILE, hookText, launchBrowser, missingPrerequisite, navigate, screenshot, skipOrThrow, waitForMode,
+  DESKTOP, MOBILE, SOLGRID_BIN, hookText, launchBrowser, missingPrerequisite, navigate, screenshot, skipOrThrow, waitForMode,
 } from './lib/env.mjs';
 
 const missing = missingPrerequisite({ backend: true });
@@ -15,12 +16,11 @@ const REAL_LABEL = '🟢 실제 모드 (백엔드 연결됨)';
 describe('real mode against build/solgrid', { skip }, () => {
   let backend;
   let browser;
-  let noSocketIo = null; // reason to skip when the binary has no Socket.IO yet
 
   before(async () => {
     backend = new Backend({ port: await freePort(), name: 'solgrid-e2e' });
     await backend.start();
-    if (!(await backend.hasSocketIo())) noSocketIo = skipOrThrow('build/solgrid does not answer the Socket.IO handshake at /socket.io/');
+    assert.ok(await backend.hasSocketIo(), 'build/solgrid does not answer the Socket.IO handshake at /socket.io/');
     browser = await launchBrowser();
   });
   after(async () => {
@@ -45,8 +45,7 @@ describe('real mode against build/solgrid', { skip }, () => {
       { timeout },
     );
 
-  test('the page shows real mode', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('the page shows real mode', async () => {
     const { context, page } = await openPage('/trade');
     assert.equal(await hookText(page, 'connection-mode'), REAL_LABEL);
     await navigate(page, 'settings');
@@ -54,8 +53,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await context.close();
   });
 
-  test('one POST /api/data/solar updates Trade and EnvSetting within 1 s', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('one POST /api/data/solar updates Trade and EnvSetting within 1 s', async () => {
     const trade = await openPage('/trade');
     const settings = await openPage('/settings');
     // A different value first, so the assertion below cannot be satisfied by older data.
@@ -73,8 +71,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await settings.context.close();
   });
 
-  test('a relay switched in a second browser context changes the first', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('a relay switched in a second browser context changes the first', async () => {
     const first = await openPage('/trade');
     const second = await openPage('/trade');
     for (const page of [first.page, second.page]) {
@@ -92,28 +89,71 @@ describe('real mode against build/solgrid', { skip }, () => {
     await second.context.close();
   });
 
-  test('the Arduino check shows the backend answer', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
-    const { context, page } = await openPage('/settings');
+  // Clicks the check button and returns what the page shows beside what the
+  // backend answers to the same request.
+  async function checkArduino(target) {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${target.url}/settings`);
+    await waitForMode(page, 'real');
     await page.click('[data-testid="arduino-check"]');
     await page.waitForSelector('[data-testid="arduino-check-result"]:not([data-status="idle"]):not([data-status="pending"])', { timeout: 15000 });
-    const status = await page.getAttribute('[data-testid="arduino-check-result"]', 'data-status');
-    assert.notEqual(status, 'virtual');
-    assert.ok((await hookText(page, 'arduino-check-result')).length > 0);
-    await screenshot(page, 'settings-real-arduino-check');
+    const shown = {
+      status: await page.getAttribute('[data-testid="arduino-check-result"]', 'data-status'),
+      text: await hookText(page, 'arduino-check-result'),
+    };
+    const answer = await (await fetch(`${target.url}/api/arduino/check`)).json();
+    return { context, page, shown, answer };
+  }
+
+  test('the Arduino check shows the backend answer: not configured', async () => {
+    const { context, page, shown, answer } = await checkArduino(backend);
+    assert.equal(answer.configured, false);
+    assert.equal(shown.status, 'unconfigured');
+    assert.ok(shown.text.includes(answer.message), `page shows "${shown.text}", backend said "${answer.message}"`);
+    assert.match(shown.text, /ARDUINO_URL/);
+    await screenshot(page, 'settings-real-arduino-unconfigured');
     await context.close();
   });
 
-  test('History draws stored and live points', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('the Arduino check shows the backend answer: a reachable device', async () => {
+    // A second backend whose ARDUINO_URL is a running `solgrid simulate`.
+    const devicePort = await freePort();
+    const withDevice = new Backend({
+      port: await freePort(), name: 'solgrid-e2e-device', env: { ARDUINO_URL: `http://127.0.0.1:${devicePort}` },
+    });
+    await withDevice.start();
+    const sim = spawn(SOLGRID_BIN, ['simulate', '--server', withDevice.url, '--host', '127.0.0.1', '--port', String(devicePort), '--interval', '1'], { stdio: 'ignore' });
+    try {
+      // The device answers /status once its server is up.
+      for (let i = 0; i < 100; i++) {
+        try { if ((await fetch(`http://127.0.0.1:${devicePort}/status`)).ok) break; } catch { /* not yet */ }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { context, page, shown, answer } = await checkArduino(withDevice);
+      assert.equal(answer.reachable, true, JSON.stringify(answer));
+      assert.equal(shown.status, 'ok');
+      assert.ok(shown.text.includes(answer.message), `page shows "${shown.text}", backend said "${answer.message}"`);
+      // The device's own report is shown as the backend returned it.
+      const deviceJson = JSON.parse(await page.$eval('.device-json', (el) => el.textContent));
+      assert.deepEqual(Object.keys(deviceJson).sort(), Object.keys(answer.device).sort());
+      await screenshot(page, 'settings-real-arduino-check');
+      await context.close();
+    } finally {
+      sim.kill('SIGTERM');
+      await withDevice.dispose();
+    }
+  });
+
+  test('History draws stored and live points', async () => {
     for (const soc of [60, 61, 62]) await backend.post('/api/data/solar', { soc, solar_w: 100 + soc, lux: 20000 + soc });
     const { context, page } = await openPage('/history');
     await page.waitForSelector('[data-testid="history-status"]:not([data-status="loading"])', { timeout: 15000 });
     const status = await page.getAttribute('[data-testid="history-status"]', 'data-status');
+    assert.equal(status, 'ok', 'the history endpoint answered');
     const count = () => page.$eval('[data-testid="chart-soc"]', (el) => Number(el.dataset.points));
     const stored = await count();
-    if (status === 'ok') assert.ok(stored >= 3, `expected ≥ 3 stored points, got ${stored}`);
-    else t.diagnostic(`history endpoint unavailable (${status}): plotting the live stream only`);
+    assert.ok(stored >= 3, `expected ≥ 3 stored points, got ${stored}`);
 
     await backend.post('/api/data/solar', { soc: 63, solar_w: 163, lux: 20063 });
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="chart-soc"]').dataset.points) > n, stored, { timeout: 2000 });
@@ -121,8 +161,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await context.close();
   });
 
-  test('every page at 375 px: no horizontal overflow (screenshots)', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('every page at 375 px: no horizontal overflow (screenshots)', async () => {
     const { context, page } = await openPage('/trade', MOBILE);
     for (const name of ['trade', 'settings', 'history']) {
       if (name !== 'trade') await navigate(page, name);
@@ -133,8 +172,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await context.close();
   });
 
-  test('deep links are served by the backend (SPA fallback)', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('deep links are served by the backend (SPA fallback)', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     for (const path of ['/settings', '/history', '/trade']) {
@@ -145,8 +183,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await context.close();
   });
 
-  test('WebSocket-only transport connects too', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('WebSocket-only transport connects too', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     await page.goto(`${backend.url}/?transports=websocket`);
@@ -156,8 +193,7 @@ describe('real mode against build/solgrid', { skip }, () => {
     await context.close();
   });
 
-  test('stopping the server turns the page virtual; restarting turns it real without a reload', async (t) => {
-    if (noSocketIo) return t.skip(noSocketIo);
+  test('stopping the server turns the page virtual; restarting turns it real without a reload', async () => {
     const { context, page } = await openPage('/trade');
     await page.evaluate(() => { window.__sameDocument = true; });
 

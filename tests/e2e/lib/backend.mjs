@@ -22,9 +22,10 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Backend {
-  constructor({ port, name = 'backend' }) {
+  constructor({ port, name = 'backend', env = {} }) {
     this.port = port;
     this.name = name;
+    this.env = env;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'solgrid-e2e-'));
     this.dbPath = path.join(this.dir, 'e2e.db');
     this.url = `http://127.0.0.1:${port}`;
@@ -37,7 +38,7 @@ export class Backend {
     const log = createWriteStream(path.join(ARTIFACTS, `${this.name}-${this.starts++}.log`));
     const proc = spawn(SOLGRID_BIN, ['serve', '--host', '127.0.0.1', '--port', String(this.port)], {
       cwd: REPO,
-      env: { ...process.env, DB_PATH: this.dbPath, FRONTEND_DIR: DIST },
+      env: { ...process.env, DB_PATH: this.dbPath, FRONTEND_DIR: DIST, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout.pipe(log);
