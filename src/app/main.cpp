@@ -2,7 +2,7 @@
 #include "app/aggregation_scheduler.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
-#include "device/simulate_cli.hpp"
+#include "simulator/simulate_cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
         "aggregate", "run aggregate_old_data once: roll final hours up into sun_data_hourly, apply RAW_RETENTION_DAYS");
     aggregate->add_option("--db-path", db_path, "SQLite file (DB_PATH); MySQL instead when DB_HOST is set");
 
-    device::simulate_command simulate;  // `solgrid simulate`: the virtual Arduino
-    device::add_simulate_command(cli, simulate);
+    simulator::simulate_command simulate;  // `solgrid simulate`: the virtual Arduino
+    simulator::add_simulate_command(cli, simulate);
 
     try {
         cli.parse(argc, argv);
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     try {
         if (serve->parsed()) return app::run_server(cfg);
         if (aggregate->parsed()) return app::run_aggregate_once(cfg);
-        if (simulate.app->parsed()) return device::run_simulate_command(simulate, cfg);
+        if (simulate.app->parsed()) return simulator::run_simulate_command(simulate, cfg);
     } catch (const std::exception& e) {
         spdlog::critical("solgrid could not start: {}", e.what());
         return 1;

@@ -3,7 +3,7 @@
 #include "app/aggregation_scheduler.hpp"
 #include "app/fanout_notifier.hpp"
 #include "app/realtime.hpp"
-#include "device/device_link.hpp"
+#include "app/device_link.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 #include "http/api_routes.hpp"
@@ -90,7 +90,7 @@ int run_server(const config::config& cfg) {
 
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
-    device::device_link device(cfg, ioc, relays, events);  // health, relay commands to ARDUINO_URL
+    device_link device(cfg, ioc, relays, events);  // health, relay commands to ARDUINO_URL
 
     // Load the current state before the first request can ask for it.
     {

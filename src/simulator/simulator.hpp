@@ -12,13 +12,13 @@
 // interval).
 #pragma once
 
-#include "device/sim_physics.hpp"
+#include "simulator/sim_physics.hpp"
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-namespace solgrid::device {
+namespace solgrid::simulator {
 
 struct simulator_options {
     std::string server = "http://127.0.0.1:5000";  // where readings go
@@ -39,4 +39,4 @@ std::string check(const simulator_options& o);
 // std::system_error if the port cannot be bound.
 int run_simulator(const simulator_options& o);
 
-}  // namespace solgrid::device
+}  // namespace solgrid::simulator

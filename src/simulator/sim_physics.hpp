@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <random>
 
-namespace solgrid::device {
+namespace solgrid::simulator {
 
 struct sim_model_options {
     double panel_w = 1500.0;        // output under a clear noon sun
@@ -102,4 +102,4 @@ private:
     double cloud_;
 };
 
-}  // namespace solgrid::device
+}  // namespace solgrid::simulator

@@ -1,4 +1,4 @@
-#include "device/simulator.hpp"
+#include "simulator/simulator.hpp"
 
 #include "device/http_client.hpp"
 #include "domain/device_protocol.hpp"
@@ -18,7 +18,18 @@
 #include <cmath>
 #include <random>
 
-namespace solgrid::device {
+namespace solgrid::simulator {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+// The simulator talks to solgrid the way a device does, over HTTP.
+using device::base_url;
+using device::http_client_error;
+using device::http_request;
+using device::http_result;
+using device::parse_base_url;
+
 namespace {
 
 using steady = std::chrono::steady_clock;
@@ -250,4 +261,4 @@ int run_simulator(const simulator_options& o) {
     return 0;
 }
 
-}  // namespace solgrid::device
+}  // namespace solgrid::simulator

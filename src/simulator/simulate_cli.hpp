@@ -4,14 +4,14 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "device/simulator.hpp"
+#include "simulator/simulator.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
-namespace solgrid::device {
+namespace solgrid::simulator {
 
 struct simulate_command {
     CLI::App* app = nullptr;
@@ -58,4 +58,4 @@ inline int run_simulate_command(simulate_command& cmd, const config::config& cfg
     return run_simulator(o);
 }
 
-}  // namespace solgrid::device
+}  // namespace solgrid::simulator

@@ -1,10 +1,10 @@
-#include "device/sim_physics.hpp"
+#include "simulator/sim_physics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-using namespace solgrid::device;
+using namespace solgrid::simulator;
 using solgrid::domain::relay_state;
 
 namespace {

@@ -1,4 +1,4 @@
-#include "device/device_link.hpp"
+#include "app/device_link.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace solgrid::device {
+namespace solgrid::app {
 
 device_link::device_link(const config::config& cfg, asio::io_context& ioc, domain::relay_service& relays,
                          domain::notifier& events)
@@ -20,9 +20,9 @@ device_link::device_link(const config::config& cfg, asio::io_context& ioc, domai
         return;
     }
     std::string why;
-    auto url = parse_base_url(arduino_url_, &why);
+    auto url = device::parse_base_url(arduino_url_, &why);
     if (!url) throw std::runtime_error("ARDUINO_URL: " + why);
-    gateway_ = std::make_unique<http_device_gateway>(*url, cfg.device_timeout);
+    gateway_ = std::make_unique<device::http_device_gateway>(*url, cfg.device_timeout);
     domain::device_commander::options opts;
     opts.max_attempts = cfg.device_retries;
     opts.backoff.base = cfg.device_backoff;
@@ -51,4 +51,4 @@ void device_link::stop() {
     if (commander_) commander_->stop();
 }
 
-}  // namespace solgrid::device
+}  // namespace solgrid::app

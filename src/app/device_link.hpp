@@ -1,5 +1,6 @@
-// The device side of `solgrid serve`, built from the config in one piece so
-// the app only has to hold it: health tracking (device_monitor), and when
+// The device side of `solgrid serve`, wired here in app/ (it joins device/,
+// domain/ and http/ parts, which none of those layers may do itself), built
+// from the config in one piece so the server only has to hold it: health tracking (device_monitor), and when
 // ARDUINO_URL is set the HTTP gateway and the relay commander that pushes
 // every desired-state change to it. Also provides the routes and the
 // sensor-post handler. Construct on the main thread before the server runs
@@ -19,7 +20,9 @@
 
 #include <memory>
 
-namespace solgrid::device {
+namespace solgrid::app {
+
+namespace asio = boost::asio;
 
 class device_link {
 public:
@@ -39,9 +42,9 @@ private:
     domain::relay_service& relays_;
     std::string arduino_url_;
     domain::device_monitor monitor_;
-    std::unique_ptr<http_device_gateway> gateway_;
+    std::unique_ptr<device::http_device_gateway> gateway_;
     std::unique_ptr<domain::device_commander> commander_;
     std::shared_ptr<http_api::device_post_handler> post_handler_;
 };
 
-}  // namespace solgrid::device
+}  // namespace solgrid::app

@@ -1,10 +1,10 @@
-#include "device/sim_physics.hpp"
+#include "simulator/sim_physics.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <ctime>
 
-namespace solgrid::device {
+namespace solgrid::simulator {
 namespace {
 
 constexpr double pi = 3.14159265358979323846;
@@ -125,4 +125,4 @@ sim_sample sim_model::sample(const domain::relay_state& relays) {
     return s;
 }
 
-}  // namespace solgrid::device
+}  // namespace solgrid::simulator
