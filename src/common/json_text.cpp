@@ -27,9 +27,7 @@ void append_json(std::string& out, const boost::json::value& v) {
             out += "null";
             return;
         }
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
-        out.append(buf, end);
+        append_number(out, d);
         return;
     }
     case boost::json::kind::string:
@@ -60,6 +58,27 @@ void append_json(std::string& out, const boost::json::value& v) {
         return;
     }
     }
+}
+
+void append_number(std::string& out, double v) {
+    if (v == 0) {  // also -0
+        out += '0';
+        return;
+    }
+    // Fixed notation, shortest form that round-trips: up to ~330 characters
+    // for the extremes of double, which bounded measurements never reach.
+    char buf[400];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    if (ec != std::errc{}) {
+        end = std::to_chars(buf, buf + sizeof buf, v).ptr;  // cannot happen for a finite double
+    }
+    out.append(buf, end);
+}
+
+std::string number_text(double v) {
+    std::string out;
+    append_number(out, v);
+    return out;
 }
 
 std::string json_text(const boost::json::value& v) {

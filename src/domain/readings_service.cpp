@@ -1,7 +1,5 @@
 #include "domain/readings_service.hpp"
 
-#include "domain/json_number.hpp"
-
 #include <boost/json.hpp>
 
 namespace solgrid::domain {
@@ -32,8 +30,8 @@ void readings_service::remember(const stored_reading& r) {
 boost::json::object readings_service::to_json(const stored_reading& r) {
     boost::json::object o;
     o["soc"] = r.value.soc;
-    o["solar_w"] = json_number(r.value.solar_w);
-    o["lux"] = json_number(r.value.lux);
+    o["solar_w"] = r.value.solar_w;  // printed as 120, not 1.2E2: common::json_text
+    o["lux"] = r.value.lux;
     o["timestamp"] = to_iso8601(r.at);
     return o;
 }

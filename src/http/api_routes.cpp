@@ -2,6 +2,7 @@
 
 #include "http/device_routes.hpp"
 #include "http/json_response.hpp"
+#include "domain/energy.hpp"
 
 #include <boost/json.hpp>
 
@@ -140,7 +141,7 @@ void add_api_routes(router& r, api_context ctx) {
         o["battery_capacity_wh"] = c->battery_capacity_wh;
         if (auto latest = c->readings.latest()) {
             o["soc"] = latest->value.soc;
-            o["energy_wh"] = latest->value.soc / 100.0 * c->battery_capacity_wh;
+            o["energy_wh"] = domain::battery_energy_wh(latest->value.soc, c->battery_capacity_wh);
             o["timestamp"] = domain::to_iso8601(latest->at);
         } else {
             o["soc"] = nullptr;

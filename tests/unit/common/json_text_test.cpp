@@ -12,10 +12,24 @@ TEST(JsonText, NumbersReadAsPeopleWriteThem) {
     EXPECT_EQ(json_text(120.0), "120");
     EXPECT_EQ(json_text(0.1), "0.1");
     EXPECT_EQ(json_text(-2.5), "-2.5");
-    EXPECT_EQ(json_text(1e21), "1e+21");
+    EXPECT_EQ(json_text(1e21), "1000000000000000000000");  // never an exponent
+    EXPECT_EQ(json_text(0.0001), "0.0001");
+    EXPECT_EQ(json_text(-0.0), "0");
     EXPECT_EQ(json_text(std::int64_t{-7}), "-7");
     EXPECT_EQ(json_text(std::uint64_t{18446744073709551615ull}), "18446744073709551615");
     EXPECT_EQ(json_text(std::numeric_limits<double>::infinity()), "null");
+}
+
+// The one number formatter (JSON, Socket.IO, CSV): shortest fixed notation
+// that reads back to the same double.
+TEST(JsonText, NumberTextRoundTrips) {
+    using solgrid::common::number_text;
+    EXPECT_EQ(number_text(120), "120");
+    EXPECT_EQ(number_text(120.5), "120.5");
+    EXPECT_EQ(number_text(85.0 / 3), "28.333333333333332");
+    EXPECT_EQ(number_text(1e20), "100000000000000000000");
+    for (double d : {86.4, 1e-7, 123456.789, 5e-324, 1.7976931348623157e308, -0.001})
+        EXPECT_EQ(std::strtod(number_text(d).c_str(), nullptr), d) << number_text(d);
 }
 
 TEST(JsonText, RoundTripsThroughAParser) {

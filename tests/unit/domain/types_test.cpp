@@ -1,3 +1,4 @@
+#include "domain/energy.hpp"
 #include "domain/types.hpp"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,12 @@ TEST(ReadingRules, ImplausibleValuesRefused) {
     reading_limits tight{500, 1000};
     EXPECT_EQ(check({50, 501, 0}, tight)->field, "solar_w");
     EXPECT_FALSE(check({50, 500, 1000}, tight));
+}
+
+TEST(BatteryEnergy, TheSeedsRule) {
+    EXPECT_EQ(battery_energy_wh(85, 10000), 8500);  // the Trade page's figure
+    EXPECT_EQ(battery_energy_wh(0, 10000), 0);
+    EXPECT_EQ(battery_energy_wh(50, 5000), 2500);
 }
 
 TEST(RelayPatch, MergesOnlyNamedHouseholds) {
