@@ -1,0 +1,126 @@
+// The sensor-post use-case: one parse of the document (reading + the
+// device's relay report), then store, broadcast, device seen, reply.
+#include "domain/sensor_ingest.hpp"
+
+#include "../device/fakes.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+using namespace solgrid;
+using namespace solgrid::domain;
+
+namespace {
+
+class memory_reading_store final : public reading_store {
+public:
+    asio::awaitable<stored_reading> append(reading r, time_point at) override {
+        if (fail) throw storage_unavailable("disk on fire");
+        rows.push_back({static_cast<std::int64_t>(rows.size() + 1), r, at});
+        co_return rows.back();
+    }
+    asio::awaitable<std::optional<stored_reading>> latest() override {
+        if (rows.empty()) co_return std::nullopt;
+        co_return rows.back();
+    }
+    std::vector<stored_reading> rows;
+    bool fail = false;
+};
+
+parsed_sensor_post parse(std::string_view text, reading_limits limits = {}) {
+    return parse_sensor_post(boost::json::parse(text), limits);
+}
+
+}  // namespace
+
+TEST(SensorPost, ParsesTheSeedsExampleAndIntegralFloatSoc) {
+    auto p = parse(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
+    ASSERT_TRUE(p.value);
+    EXPECT_EQ(p.value->value.soc, 85);
+    EXPECT_DOUBLE_EQ(p.value->value.solar_w, 120);
+    EXPECT_FALSE(p.value->relays);
+    EXPECT_EQ(parse(R"({"soc": 85.0, "solar_w": 120.5, "lux": 0})").value->value.soc, 85);
+}
+
+TEST(SensorPost, TakesTheDevicesRelayReport) {
+    auto p = parse(R"({"soc": 85, "solar_w": 1, "lux": 1, "relays": {"A": true, "B": false, "C": false, "D": true},
+                      "relay_version": 7})");
+    ASSERT_TRUE(p.value);
+    ASSERT_TRUE(p.value->relays);
+    EXPECT_EQ(p.value->relays->state, (relay_state{{true, false, false, true}}));
+}
+
+TEST(SensorPost, NamesTheBadField) {
+    struct tc {
+        const char* body;
+        const char* field;
+    } cases[] = {
+        {R"({"solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": "85", "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 85.5, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 101, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": true, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 1e300, "solar_w": 1, "lux": 1})", "soc"},
+        {R"({"soc": 50, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": null, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": 1e308, "lux": 1})", "solar_w"},
+        {R"({"soc": 50, "solar_w": 1, "lux": "bright"})", "lux"},
+        {R"({"soc": 50, "solar_w": 1, "lux": 200001})", "lux"},
+        {R"({"soc": 50, "solar_w": 1, "lux": 1, "relays": {"A": 1}})", "relays"},
+        {R"([1, 2])", ""},
+    };
+    for (auto& c : cases) {
+        auto p = parse(c.body);
+        EXPECT_FALSE(p.value) << c.body;
+        EXPECT_EQ(p.problem.field, c.field) << c.body;
+        EXPECT_FALSE(p.problem.message.empty()) << c.body;
+    }
+}
+
+TEST(SensorIngest, StoresBroadcastsMarksTheDeviceSeenAndRepliesWithTheDesiredRelays) {
+    asio::io_context ioc;
+    memory_reading_store readings_store;
+    test::memory_relay_store relay_store;
+    test::recording_notifier events;
+    readings_service readings(readings_store, events);
+    relay_service relays(relay_store, events);
+    device_monitor monitor(events, std::chrono::seconds(2), 3);
+    sensor_ingest ingest(readings, relays, &monitor);
+
+    relay_patch on_b;
+    on_b.on[1] = true;
+    test::run(ioc, relays.update(on_b, "api"));
+    auto post = parse(R"({"soc": 85, "solar_w": 120, "lux": 35000, "relays": {"A": false, "B": true, "C": false, "D": false}})");
+    ASSERT_TRUE(post.value);
+    auto result = test::run(ioc, ingest.ingest(*post.value, "192.0.2.7"));
+
+    ASSERT_EQ(readings_store.rows.size(), 1u);
+    EXPECT_EQ(result.stored.id, 1);
+    EXPECT_EQ(readings.latest()->value.soc, 85);
+    ASSERT_EQ(events.of("new_sun_data").size(), 1u);
+    EXPECT_EQ(events.of("new_sun_data")[0].at("soc"), 85);
+    EXPECT_TRUE(monitor.online());
+    EXPECT_EQ(monitor.status_json().at("address"), "192.0.2.7");
+    EXPECT_TRUE(relays.view().reported);
+    auto reply = sensor_ingest::reply_json(result);
+    EXPECT_EQ(reply.at("id"), 1);
+    EXPECT_EQ(reply.at("relays").at("B"), true);
+    EXPECT_EQ(reply.at("relay_version"), result.desired.version);
+}
+
+TEST(SensorIngest, AStoreFailureStoresAndAnnouncesNothing) {
+    asio::io_context ioc;
+    memory_reading_store readings_store;
+    readings_store.fail = true;
+    test::memory_relay_store relay_store;
+    test::recording_notifier events;
+    readings_service readings(readings_store, events);
+    relay_service relays(relay_store, events);
+    device_monitor monitor(events, std::chrono::seconds(2), 3);
+    sensor_ingest ingest(readings, relays, &monitor);
+    auto post = parse(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
+    EXPECT_THROW(test::run(ioc, ingest.ingest(*post.value, "192.0.2.7")), storage_unavailable);
+    EXPECT_TRUE(events.of("new_sun_data").empty());
+    EXPECT_FALSE(monitor.online());
+    EXPECT_FALSE(readings.latest());
+}
