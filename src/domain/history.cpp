@@ -42,12 +42,14 @@ asio::awaitable<std::vector<bucket_summary>> history_service::hours(time_point f
     const auto count = static_cast<std::size_t>((last - first) / one_hour) + 1;
     auto out = co_await store_.hourly(first, last, count);
 
-    const auto live_from = std::max(first, first_open_hour(now, margin) - one_hour);
+    auto live_from = std::max(first, first_open_hour(now, margin) - one_hour);
     const auto live_to = std::min(last, floor_hour(now));
-    if (live_from > live_to) co_return out;
-
     std::set<time_point> rolled;
     for (const auto& b : out) rolled.insert(b.start);
+    // The slack hour is usually rolled up already: fetch nothing for it.
+    while (live_from <= live_to && rolled.count(live_from)) live_from += one_hour;
+    if (live_from > live_to) co_return out;
+
     auto raw = co_await store_.raw(live_from - margin, live_to + one_hour + margin, open_hours_raw_limit);
     std::vector<timed_reading> window;
     window.reserve(raw.size());
