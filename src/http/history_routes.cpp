@@ -110,6 +110,7 @@ std::optional<domain::time_point> time_param(const request_context& rc, std::str
     auto v = rc.query(name);
     if (!v) return std::nullopt;
     auto t = domain::parse_iso8601_checked(*v);
+    std::string shown = *v;
     // An unencoded '+' of a zone offset (…T09:00:00+09:00 typed into curl)
     // arrives as a space after form decoding.
     if (t.error == domain::time_parse_error::malformed && v->find(' ') != std::string::npos && v->size() > 19) {
@@ -117,16 +118,16 @@ std::optional<domain::time_point> time_param(const request_context& rc, std::str
         for (std::size_t i = 19; i < fixed.size(); ++i)
             if (fixed[i] == ' ') fixed[i] = '+';
         auto again = domain::parse_iso8601_checked(fixed);
-        if (again.error != domain::time_parse_error::malformed) t = again;
+        if (again.error != domain::time_parse_error::malformed) t = again, shown = fixed;
     }
-    const std::string n(name), got = " (got '" + *v + "')";
+    const std::string n(name), got = " (got '" + shown + "')";
     switch (t.error) {
     case domain::time_parse_error::none: return t.at;
     case domain::time_parse_error::malformed:
         problem = bad_request(rc, n + " must be an ISO-8601 time such as 2025-12-01T00:00:00Z" + got, name);
         break;
     case domain::time_parse_error::zone_offset:
-        problem = bad_request(rc, n + " has a zone offset beyond -14:00 … +14:00 (or minutes over 59)" + got, name);
+        problem = bad_request(rc, n + " has a zone offset outside -14:00 to +14:00 (minutes 00-59)" + got, name);
         break;
     case domain::time_parse_error::out_of_range:
         problem = bad_request(rc, n + " must be between " + domain::accepted_time_range() + got, name);
