@@ -33,7 +33,7 @@ void log_report(const domain::aggregation_report& r) {
 }
 
 asio::awaitable<void> run_loop(std::shared_ptr<aggregation_scheduler::state> st) {
-    const auto gap = st->history.settings().aggregation.max_gap;
+    const auto margin = st->history.settings().aggregation.margin();
     while (!st->stopped) {
         try {
             auto report = co_await st->history.aggregate(domain::clock::now());
@@ -42,7 +42,7 @@ asio::awaitable<void> run_loop(std::shared_ptr<aggregation_scheduler::state> st)
             spdlog::warn("aggregate_old_data failed, will retry at the next slot: {}", e.what());
         }
         if (st->stopped) break;
-        st->timer.expires_at(next_aggregation_run(domain::clock::now(), gap));
+        st->timer.expires_at(next_aggregation_run(domain::clock::now(), margin));
         boost::system::error_code ec;
         co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -64,15 +64,18 @@ void aggregation_scheduler::stop() {
     asio::post(state_->timer.get_executor(), [st = state_] { st->timer.cancel(); });
 }
 
-domain::time_point next_aggregation_run(domain::time_point now, std::chrono::seconds max_gap) {
+domain::time_point next_aggregation_run(domain::time_point now, std::chrono::seconds margin) {
+    // Hours become final at minute 0 + (margin mod 1 h) of some later hour.
     auto hour = domain::floor_hour(now);
-    if (max_gap < domain::one_hour && hour + max_gap > now) return hour + max_gap;
+    const auto offset = margin % domain::one_hour;
+    if (offset > offset.zero() && hour + offset > now) return hour + offset;
     return hour + domain::one_hour;
 }
 
 domain::history_settings history_settings_from(const config::config& cfg) {
     domain::history_settings s;
     s.aggregation.max_gap = cfg.aggregate_max_gap;
+    s.aggregation.bridge_max = cfg.aggregate_bridge_max;
     s.aggregation.raw_retention_days = cfg.raw_retention_days;
     s.max_rows = cfg.history_max_rows;
     s.utc_offset = std::chrono::hours(cfg.utc_offset_hours);

@@ -1,7 +1,8 @@
 // aggregate_old_data on a clock: history_service::aggregate() once at start
 // (to catch up hours missed while the server was down), then at minute 0 of
-// every hour as the seed's scheduler does, and again at minute 0 + max_gap,
-// when the hour that just ended becomes final (see domain::is_final_hour).
+// every hour as the seed's scheduler does, and again at minute 0 + (margin
+// mod 1 h) when that is not minute 0 — when an hour becomes final (see
+// domain::is_final_hour; margin = max(AGGREGATE_MAX_GAP_S, AGGREGATE_BRIDGE_MAX_S)).
 // A coroutine on the server's io_context that only awaits the database's own
 // threads, so it never blocks a network thread. A failed run (database down)
 // is logged and simply tried again at the next slot: every run catches up.
@@ -35,8 +36,8 @@ private:
     std::shared_ptr<state> state_;
 };
 
-// When the scheduler runs next after `now`: minute 0, or minute 0 + max_gap.
-domain::time_point next_aggregation_run(domain::time_point now, std::chrono::seconds max_gap);
+// When the scheduler runs next after `now`: minute 0, or minute 0 + (margin mod 1 h).
+domain::time_point next_aggregation_run(domain::time_point now, std::chrono::seconds margin);
 
 // The history settings the config asks for.
 domain::history_settings history_settings_from(const config::config& cfg);

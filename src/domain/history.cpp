@@ -7,8 +7,8 @@ namespace solgrid::domain {
 
 namespace {
 
-// Raw rows fetched to compute the open hours on the fly (about three hours of
-// readings); far above any sane sensor rate, a bound on memory all the same.
+// Raw rows fetched to compute the open hours on the fly (about three hours
+// plus twice the bridging margin of readings); far above any sane sensor rate, a bound on memory all the same.
 constexpr std::size_t open_hours_raw_limit = 1'000'000;
 
 // `count` is exact for buckets; for raw rows it only says "more than max".
@@ -37,23 +37,26 @@ std::string_view to_string(resolution r) {
 
 asio::awaitable<std::vector<bucket_summary>> history_service::hours(time_point first, time_point last,
                                                                    time_point now) {
-    const auto gap = settings_.aggregation.max_gap;
+    const gap_rule& rule = settings_.aggregation;
+    const auto margin = rule.margin();
     const auto count = static_cast<std::size_t>((last - first) / one_hour) + 1;
     auto out = co_await store_.hourly(first, last, count);
 
-    const auto live_from = std::max(first, first_open_hour(now, gap) - one_hour);
+    auto live_from = std::max(first, first_open_hour(now, margin) - one_hour);
     const auto live_to = std::min(last, floor_hour(now));
-    if (live_from > live_to) co_return out;
-
     std::set<time_point> rolled;
     for (const auto& b : out) rolled.insert(b.start);
-    auto raw = co_await store_.raw(live_from - gap, live_to + one_hour + gap, open_hours_raw_limit);
+    // The slack hour is usually rolled up already: fetch nothing for it.
+    while (live_from <= live_to && rolled.count(live_from)) live_from += one_hour;
+    if (live_from > live_to) co_return out;
+
+    auto raw = co_await store_.raw(live_from - margin, live_to + one_hour + margin, open_hours_raw_limit);
     std::vector<timed_reading> window;
     window.reserve(raw.size());
     for (const auto& r : raw) window.push_back({r.at, r.value});
     for (auto h = live_from; h <= live_to; h += one_hour) {
         if (rolled.count(h)) continue;
-        if (auto s = summarize(window, h, one_hour, gap)) out.push_back(*s);
+        if (auto s = summarize(window, h, one_hour, rule)) out.push_back(*s);
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
     co_return out;
@@ -109,19 +112,20 @@ asio::awaitable<aggregation_report> history_service::aggregate(time_point now) {
     auto pending = co_await store_.unrolled_hours(floor_hour(now) + one_hour);
     std::optional<time_point> first_waiting;
     for (auto h : pending) {
-        if (!is_final_hour(h, now, a.max_gap)) {
+        if (!is_final_hour(h, now, a.margin())) {
             ++report.waiting;
             if (!first_waiting) first_waiting = h;
             continue;
         }
-        bool inserted = co_await store_.roll_up_hour(h, a.max_gap, now);
+        bool inserted = co_await store_.roll_up_hour(h, a, now);
         ++(inserted ? report.rolled_up : report.already_done);
     }
     if (a.raw_retention_days > 0) {
         auto cutoff = now - std::chrono::days(a.raw_retention_days);
-        // Keep what an open hour still needs: its own readings and the one
-        // before it that the integration may bridge from.
-        if (first_waiting) cutoff = std::min(cutoff, *first_waiting - a.max_gap);
+        // Keep what an open hour still needs: its own readings and those up
+        // to margin() before it, which may bridge into it or set the
+        // device's typical interval.
+        if (first_waiting) cutoff = std::min(cutoff, *first_waiting - a.margin());
         report.raw_deleted = co_await store_.delete_raw_before(cutoff);
     }
     co_return report;

@@ -7,8 +7,8 @@
 //   raw  — stored readings with from <= timestamp <= to, oldest first;
 //   hour — every UTC hour overlapping [from, to] that holds readings. Final
 //          hours come from sun_data_hourly; the hours the roll-up cannot have
-//          finished yet (the current hour, the previous one until max_gap past
-//          the hour, plus one hour of slack for a late run) are computed on
+//          finished yet (the current hour, the previous ones until margin()
+//          past their end, plus one hour of slack for a late run) are computed on
 //          the fly from raw readings with the same arithmetic, so a chart
 //          reaches "now";
 //   day  — those hours combined per day; days start at midnight of
@@ -46,11 +46,10 @@ public:
     // no roll-up row yet, oldest first.
     virtual asio::awaitable<std::vector<time_point>> unrolled_hours(time_point before) = 0;
     // In one transaction: summarises the hour starting at `start` from the raw
-    // readings (with max_gap of margin on both sides, see summarize()) and
+    // readings (with rule.margin() on both sides, see summarize()) and
     // inserts the row unless that hour already has one (another instance may
     // race us; the hour is the key). True when this call inserted it.
-    virtual asio::awaitable<bool> roll_up_hour(time_point start, std::chrono::seconds max_gap,
-                                               time_point now) = 0;
+    virtual asio::awaitable<bool> roll_up_hour(time_point start, gap_rule rule, time_point now) = 0;
     // Deletes raw readings taken before `cutoff`; returns how many.
     virtual asio::awaitable<std::size_t> delete_raw_before(time_point cutoff) = 0;
 };

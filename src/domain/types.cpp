@@ -31,7 +31,12 @@ std::string to_iso8601(time_point t) {
     return buf;
 }
 
-std::optional<time_point> parse_iso8601(const std::string& s) {
+std::string accepted_time_range() {
+    return to_iso8601(earliest_time) + " and " + to_iso8601(end_of_time - std::chrono::milliseconds(1));
+}
+
+parsed_time parse_iso8601_checked(std::string_view s) {
+    const parsed_time malformed{std::nullopt, time_parse_error::malformed};
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
     std::size_t pos = 0;
     auto digits = [&](int n, int& out) {
@@ -52,13 +57,14 @@ std::optional<time_point> parse_iso8601(const std::string& s) {
         }
         return false;
     };
-    if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d)) return std::nullopt;
+    if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d)) return malformed;
     long long micros = 0;
     int offset_min = 0;
+    bool bad_offset = false;
     if (pos < s.size()) {
-        if (!(lit('T') || lit(' ') || lit('t'))) return std::nullopt;
-        if (!digits(2, h) || !lit(':') || !digits(2, mi)) return std::nullopt;
-        if (lit(':') && !digits(2, sec)) return std::nullopt;
+        if (!(lit('T') || lit(' ') || lit('t'))) return malformed;
+        if (!digits(2, h) || !lit(':') || !digits(2, mi)) return malformed;
+        if (lit(':') && !digits(2, sec)) return malformed;
         if (lit('.')) {
             int n = 0;
             long long frac = 0;
@@ -66,7 +72,7 @@ std::optional<time_point> parse_iso8601(const std::string& s) {
                 if (n < 6) frac = frac * 10 + (s[pos] - '0'), ++n;
                 ++pos;
             }
-            if (n == 0) return std::nullopt;
+            if (n == 0) return malformed;
             while (n < 6) frac *= 10, ++n;
             micros = frac;
         }
@@ -75,19 +81,30 @@ std::optional<time_point> parse_iso8601(const std::string& s) {
             int sign = s[pos] == '-' ? -1 : 1;
             ++pos;
             int oh = 0, om = 0;
-            if (!digits(2, oh)) return std::nullopt;
+            if (!digits(2, oh)) return malformed;
             lit(':');
-            if (!digits(2, om)) return std::nullopt;
+            if (!digits(2, om)) return malformed;
             offset_min = sign * (oh * 60 + om);
+            bad_offset = om > 59 || oh * 60 + om > max_zone_offset_minutes;
         }
     }
-    if (pos != s.size()) return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (pos != s.size()) return malformed;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return malformed;
+    if (bad_offset) return {std::nullopt, time_parse_error::zone_offset};
     using namespace std::chrono;
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) return std::nullopt;
-    auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} - minutes{offset_min};
-    return time_point{duration_cast<clock::duration>(tp.time_since_epoch())};
+    if (!ymd.ok()) return malformed;
+    // Years 0000-9999 in microseconds stay within ±3.2e17 of the epoch: no
+    // overflow in 64 bits. Only then is the range checked, before the cast to
+    // the clock's nanoseconds (which would wrap for years beyond 1677-2262).
+    sys_time<microseconds> tp =
+        sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} - minutes{offset_min};
+    // Compared in microseconds: the common type (nanoseconds) would overflow.
+    if (tp < time_point_cast<microseconds>(earliest_time) || tp >= time_point_cast<microseconds>(end_of_time))
+        return {std::nullopt, time_parse_error::out_of_range};
+    return {time_point{duration_cast<clock::duration>(tp.time_since_epoch())}, time_parse_error::none};
 }
+
+std::optional<time_point> parse_iso8601(std::string_view s) { return parse_iso8601_checked(s).at; }
 
 }  // namespace solgrid::domain

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace solgrid::domain {
 
@@ -70,7 +71,36 @@ std::optional<rule_violation> check(const reading& r, const reading_limits& limi
 
 // ISO-8601 in UTC with milliseconds and a zone: 2026-11-26T14:25:28.123Z
 std::string to_iso8601(time_point t);
-// Parses ISO-8601 with a zone (Z or ±hh:mm) or a bare date/time taken as UTC.
-std::optional<time_point> parse_iso8601(const std::string& s);
+
+// The instants parse_iso8601 accepts: earliest_time <= t < end_of_time, whole
+// years well inside what time_point holds (nanoseconds in an int64 on Linux:
+// 1677-09-21 … 2262-04-11), with months to spare so that flooring to a day
+// or adding a day and a bridging margin to any accepted instant never overflows.
+inline constexpr time_point earliest_time{
+    std::chrono::duration_cast<clock::duration>(std::chrono::sys_days{std::chrono::year{1678} / 1 / 1}.time_since_epoch())};
+inline constexpr time_point end_of_time{
+    std::chrono::duration_cast<clock::duration>(std::chrono::sys_days{std::chrono::year{2262} / 1 / 1}.time_since_epoch())};
+// "1678-01-01T00:00:00Z and 2261-12-31T23:59:59.999Z", for messages.
+std::string accepted_time_range();
+// Zone offsets accepted: -14:00 … +14:00 (what exists on Earth), minutes < 60.
+inline constexpr int max_zone_offset_minutes = 14 * 60;
+
+enum class time_parse_error {
+    none,
+    malformed,     // not ISO-8601, or no such date/time
+    zone_offset,   // an offset beyond ±14:00 or with minutes >= 60
+    out_of_range,  // a real instant outside [earliest_time, end_of_time)
+};
+
+struct parsed_time {
+    std::optional<time_point> at;  // set exactly when error == none
+    time_parse_error error = time_parse_error::none;
+};
+
+// Parses ISO-8601 with a zone (Z or ±hh:mm / ±hhmm) or a bare date/time
+// taken as UTC. Computes in 64-bit microseconds, so no input can overflow.
+parsed_time parse_iso8601_checked(std::string_view s);
+// The same, nullopt for every kind of error.
+std::optional<time_point> parse_iso8601(std::string_view s);
 
 }  // namespace solgrid::domain

@@ -15,10 +15,12 @@ using domain::bucket_summary;
 using domain::stored_reading;
 
 const char* const raw_columns[] = {"timestamp", "soc", "solar_w", "lux"};
-const char* const bucket_columns[] = {"timestamp",   "samples",     "soc_avg",  "soc_min", "soc_max",
-                                      "solar_w_avg", "solar_w_max", "solar_wh", "lux_avg", "lux_max"};
+// coverage_s last, so the columns before it keep their places for existing readers.
+const char* const bucket_columns[] = {"timestamp",   "samples",     "soc_avg",  "soc_min", "soc_max",   "solar_w_avg",
+                                      "solar_w_max", "solar_wh",    "lux_avg",  "lux_max", "coverage_s"};
 
-// One row as its cells (already formatted), in the column order above.
+// One row as its cells (already formatted), in the column order above; an
+// empty cell is an unknown value (null in JSON).
 std::vector<std::string> cells(const stored_reading& r) {
     return {domain::to_iso8601(r.at), std::to_string(r.value.soc), plain_number(r.value.solar_w),
             plain_number(r.value.lux)};
@@ -28,7 +30,7 @@ std::vector<std::string> cells(const bucket_summary& b) {
     return {domain::to_iso8601(b.start), std::to_string(b.samples), plain_number(b.soc_avg),
             std::to_string(b.soc_min),   std::to_string(b.soc_max), plain_number(b.solar_w_avg),
             plain_number(b.solar_w_max), plain_number(b.solar_wh),  plain_number(b.lux_avg),
-            plain_number(b.lux_max)};
+            plain_number(b.lux_max),     b.coverage_s ? plain_number(*b.coverage_s) : std::string()};
 }
 
 template <class Row, std::size_t N>
@@ -49,7 +51,7 @@ void append_json_rows(std::string& out, const std::vector<Row>& rows, const char
                 out += c[i];  // ISO-8601: nothing to escape
                 out += '"';
             } else {
-                out += c[i];
+                out += c[i].empty() ? "null" : c[i];
             }
         }
         out += '}';
@@ -101,26 +103,37 @@ response text(http::status status, std::string body, std::string_view type, unsi
     return res;
 }
 
-// Parses ?name=… as ISO-8601; sets `problem` when present but malformed.
+// Parses ?name=… as ISO-8601; sets `problem` when present but malformed,
+// with a zone offset no place has, or outside the instants history can hold.
 std::optional<domain::time_point> time_param(const request_context& rc, std::string_view name,
                                              std::optional<response>& problem) {
     auto v = rc.query(name);
     if (!v) return std::nullopt;
-    auto t = domain::parse_iso8601(*v);
+    auto t = domain::parse_iso8601_checked(*v);
+    std::string shown = *v;
     // An unencoded '+' of a zone offset (…T09:00:00+09:00 typed into curl)
     // arrives as a space after form decoding.
-    if (!t && v->find(' ') != std::string::npos && v->size() > 19) {
+    if (t.error == domain::time_parse_error::malformed && v->find(' ') != std::string::npos && v->size() > 19) {
         std::string fixed = *v;
         for (std::size_t i = 19; i < fixed.size(); ++i)
             if (fixed[i] == ' ') fixed[i] = '+';
-        t = domain::parse_iso8601(fixed);
+        auto again = domain::parse_iso8601_checked(fixed);
+        if (again.error != domain::time_parse_error::malformed) t = again, shown = fixed;
     }
-    if (!t)
-        problem = bad_request(rc,
-                              std::string(name) + " must be an ISO-8601 time such as 2025-12-01T00:00:00Z (got '" +
-                                  *v + "')",
-                              name);
-    return t;
+    const std::string n(name), got = " (got '" + shown + "')";
+    switch (t.error) {
+    case domain::time_parse_error::none: return t.at;
+    case domain::time_parse_error::malformed:
+        problem = bad_request(rc, n + " must be an ISO-8601 time such as 2025-12-01T00:00:00Z" + got, name);
+        break;
+    case domain::time_parse_error::zone_offset:
+        problem = bad_request(rc, n + " has a zone offset outside -14:00 to +14:00 (minutes 00-59)" + got, name);
+        break;
+    case domain::time_parse_error::out_of_range:
+        problem = bad_request(rc, n + " must be between " + domain::accepted_time_range() + got, name);
+        break;
+    }
+    return std::nullopt;
 }
 
 response history_response(const request_context& rc, const domain::history_page& page, bool csv,
@@ -178,9 +191,9 @@ void add_history_routes(router& r, history_context ctx) {
     r.add(http::verb::get, "/api/data/history", [c](request_context& rc) -> asio::awaitable<response> {
         const auto now = domain::clock::now();
         std::optional<response> problem;
-        auto to = time_param(rc, "to", problem);
-        if (problem) co_return std::move(*problem);
         auto from = time_param(rc, "from", problem);
+        if (problem) co_return std::move(*problem);
+        auto to = time_param(rc, "to", problem);
         if (problem) co_return std::move(*problem);
         domain::history_query q;
         q.to = to.value_or(now);

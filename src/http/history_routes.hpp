@@ -3,7 +3,10 @@
 //       ISO-8601 times (default: the 24 h before now); JSON
 //       {"success":true,"data":{"resolution","from","to","count","rows":[…]}}
 //       or, with format=csv or `Accept: text/csv`, a CSV download with the
-//       same columns. Bad parameters → 400 naming the parameter; more rows
+//       same columns. Hour/day rows end with coverage_s (seconds of the
+//       bucket the readings cover; null / empty when unknown). Bad
+//       parameters → 400 naming the parameter (times outside 1678–2261 or
+//       zone offsets beyond ±14:00 too); more rows
 //       than the limit → 400 with "limit"; database down → 503.
 //   GET /api/energy/summary
 //       battery Wh now (SoC × capacity), today's solar Wh and SoC min/max

@@ -44,6 +44,13 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " lux_avg REAL NOT NULL, lux_max REAL NOT NULL,"
             " created_at TEXT NOT NULL)",
         },
+        {
+            // Seconds of the hour covered by bridged segments (issue 11 A8).
+            // Hours rolled up before this step keep NULL: unknown, since
+            // their raw readings may be gone.
+            "ALTER TABLE sun_data_hourly ADD COLUMN coverage_s REAL"
+            " CHECK (coverage_s IS NULL OR (coverage_s >= 0 AND coverage_s <= 3600))",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -85,6 +92,10 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             "ALTER TABLE trade_history"
             " ADD CONSTRAINT chk_trade_energy CHECK (energy_wh > 0),"
             " ADD CONSTRAINT chk_trade_price CHECK (price_per_kwh >= 0)",
+        },
+        {
+            "ALTER TABLE sun_data_hourly ADD COLUMN coverage_s DOUBLE NULL,"
+            " ADD CONSTRAINT chk_hourly_coverage CHECK (coverage_s IS NULL OR (coverage_s >= 0 AND coverage_s <= 3600))",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;

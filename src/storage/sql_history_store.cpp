@@ -64,7 +64,7 @@ asio::awaitable<std::vector<domain::bucket_summary>> sql_history_store::hourly(d
                                                                               std::size_t limit) {
     const std::string sql = "SELECT " + time_column(db_.kind(), "hour_start") +
                             ", samples, soc_avg, soc_min, soc_max, solar_w_avg, solar_w_max, solar_wh,"
-                            " lux_avg, lux_max FROM sun_data_hourly"
+                            " lux_avg, lux_max, coverage_s FROM sun_data_hourly"
                             " WHERE hour_start >= :f AND hour_start <= :t ORDER BY hour_start LIMIT " +
                             std::to_string(limit);
     return db_.read<std::vector<domain::bucket_summary>>(
@@ -73,19 +73,25 @@ asio::awaitable<std::vector<domain::bucket_summary>> sql_history_store::hourly(d
             std::vector<std::string> starts(n);
             std::vector<long long> samples(n);
             std::vector<int> soc_min(n), soc_max(n);
-            std::vector<double> soc_avg(n), w_avg(n), w_max(n), wh(n), lux_avg(n), lux_max(n);
+            std::vector<double> soc_avg(n), w_avg(n), w_max(n), wh(n), lux_avg(n), lux_max(n), coverage(n);
+            std::vector<soci::indicator> coverage_ind(n);
             std::string from_s = f, to_s = t;
             soci::statement st =
                 (s.prepare << sql, soci::into(starts), soci::into(samples), soci::into(soc_avg), soci::into(soc_min),
                  soci::into(soc_max), soci::into(w_avg), soci::into(w_max), soci::into(wh), soci::into(lux_avg),
-                 soci::into(lux_max), soci::use(from_s), soci::use(to_s));
+                 soci::into(lux_max), soci::into(coverage, coverage_ind), soci::use(from_s), soci::use(to_s));
             std::vector<domain::bucket_summary> out;
             st.execute();
             while (st.fetch()) {
-                for (std::size_t i = 0; i < starts.size(); ++i)
+                for (std::size_t i = 0; i < starts.size(); ++i) {
+                    // NULL: rolled up before coverage was recorded (migration 3).
+                    std::optional<double> cov;
+                    if (coverage_ind[i] == soci::i_ok) cov = coverage[i];
                     out.push_back({from_db_time(starts[i]), samples[i], soc_avg[i], soc_min[i], soc_max[i], w_avg[i],
-                                   w_max[i], wh[i], lux_avg[i], lux_max[i]});
-                for (auto* v : {&soc_avg, &w_avg, &w_max, &wh, &lux_avg, &lux_max}) v->resize(n);
+                                   w_max[i], wh[i], lux_avg[i], lux_max[i], cov});
+                }
+                for (auto* v : {&soc_avg, &w_avg, &w_max, &wh, &lux_avg, &lux_max, &coverage}) v->resize(n);
+                coverage_ind.resize(n);
                 starts.resize(n);
                 samples.resize(n);
                 soc_min.resize(n);
@@ -124,29 +130,32 @@ asio::awaitable<std::vector<domain::time_point>> sql_history_store::unrolled_hou
     });
 }
 
-asio::awaitable<bool> sql_history_store::roll_up_hour(domain::time_point start, std::chrono::seconds max_gap,
+asio::awaitable<bool> sql_history_store::roll_up_hour(domain::time_point start, domain::gap_rule rule,
                                                       domain::time_point now) {
-    return db_.write_alone<bool>([d = db_.kind(), start, max_gap, now](soci::session& s) {
+    return db_.write_alone<bool>([d = db_.kind(), start, rule, now](soci::session& s) {
         std::string hs = to_db_time(start);
         int present = 0;
         s << "SELECT COUNT(*) FROM sun_data_hourly WHERE hour_start = :h", soci::use(hs), soci::into(present);
         if (present > 0) return false;
-        auto rows = select_raw(s, d, to_db_time(start - max_gap), to_db_time(start + domain::one_hour + max_gap),
+        const auto margin = rule.margin();
+        auto rows = select_raw(s, d, to_db_time(start - margin), to_db_time(start + domain::one_hour + margin),
                                std::numeric_limits<int>::max());
         std::vector<domain::timed_reading> window;
         window.reserve(rows.size());
         for (const auto& r : rows) window.push_back({r.at, r.value});
-        auto sum = domain::summarize(window, start, domain::one_hour, max_gap);
+        auto sum = domain::summarize(window, start, domain::one_hour, rule);
         if (!sum) return false;
         std::string created = to_db_time(now);
         long long samples = sum->samples;
+        double coverage = sum->coverage_s.value_or(0.0);
         try {
             s << "INSERT INTO sun_data_hourly (hour_start, samples, soc_avg, soc_min, soc_max, solar_w_avg,"
-                 " solar_w_max, solar_wh, lux_avg, lux_max, created_at)"
-                 " VALUES (:h, :n, :sa, :smin, :smax, :wa, :wmax, :wh, :la, :lmax, :c)",
+                 " solar_w_max, solar_wh, lux_avg, lux_max, coverage_s, created_at)"
+                 " VALUES (:h, :n, :sa, :smin, :smax, :wa, :wmax, :wh, :la, :lmax, :cov, :c)",
                 soci::use(hs), soci::use(samples), soci::use(sum->soc_avg), soci::use(sum->soc_min),
                 soci::use(sum->soc_max), soci::use(sum->solar_w_avg), soci::use(sum->solar_w_max),
-                soci::use(sum->solar_wh), soci::use(sum->lux_avg), soci::use(sum->lux_max), soci::use(created);
+                soci::use(sum->solar_wh), soci::use(sum->lux_avg), soci::use(sum->lux_max), soci::use(coverage),
+                soci::use(created);
         } catch (const soci::soci_error& e) {
             // Another run (or instance) committed this hour since our check.
             if (duplicate_key(e)) return false;

@@ -20,7 +20,7 @@ public:
     asio::awaitable<std::vector<domain::bucket_summary>> hourly(domain::time_point from, domain::time_point to,
                                                                std::size_t limit) override;
     asio::awaitable<std::vector<domain::time_point>> unrolled_hours(domain::time_point before) override;
-    asio::awaitable<bool> roll_up_hour(domain::time_point start, std::chrono::seconds max_gap,
+    asio::awaitable<bool> roll_up_hour(domain::time_point start, domain::gap_rule rule,
                                        domain::time_point now) override;
     asio::awaitable<std::size_t> delete_raw_before(domain::time_point cutoff) override;
 

@@ -40,7 +40,9 @@ function dayOfReadings() {
 }
 
 // Trapezoid rule over [from, to): segments clipped at the edges with the power
-// interpolated there; segments longer than the gap limit carry nothing.
+// interpolated there; segments longer than the gap limit carry nothing. (For
+// readings about a minute apart the limit is AGGREGATE_MAX_GAP_S: 3 × the
+// typical interval stays below it.)
 function expectedWh(rs, from, to) {
   let ws = 0;
   for (let i = 1; i < rs.length; i++) {
@@ -53,6 +55,17 @@ function expectedWh(rs, from, to) {
     ws += ((w(lo) + w(hi)) / 2) * ((hi - lo) / 1000);
   }
   return ws / 3600;
+}
+
+// Seconds of [from, to) inside the segments expectedWh() joins.
+function expectedCoverage(rs, from, to) {
+  let ms = 0;
+  for (let i = 1; i < rs.length; i++) {
+    const a = rs[i - 1], b = rs[i];
+    if (b.at - a.at <= 0 || b.at - a.at > MAX_GAP_MS) continue;
+    ms += Math.max(0, Math.min(b.at, to) - Math.max(a.at, from));
+  }
+  return ms / 1000;
 }
 
 const dbTime = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -125,6 +138,9 @@ for (const kind of ['sqlite', 'mysql']) {
         assert.equal(row.lux_max, Math.max(...inHour.map((x) => x.lux)));
         const want = expectedWh(readings, start, start + HOUR);
         assert.ok(Math.abs(row.solar_wh - want) < 1e-6, `hour ${h}: ${row.solar_wh} Wh, expected ${want}`);
+        const cover = expectedCoverage(readings, start, start + HOUR);
+        assert.ok(Math.abs(row.coverage_s - cover) < 1e-6, `hour ${h}: coverage ${row.coverage_s}, expected ${cover}`);
+        if (h === 13) assert.ok(row.coverage_s < 3600 - 20 * 60, 'the 25-minute hole is not covered');
         total += row.solar_wh;
       });
       assert.ok(Math.abs(total - expectedWh(readings, DAY, DAY + 24 * HOUR)) < 1e-6);
@@ -136,6 +152,7 @@ for (const kind of ['sqlite', 'mysql']) {
       assert.equal(day.json.data.rows[0].timestamp, new Date(DAY).toISOString());
       assert.equal(day.json.data.rows[0].samples, readings.length);
       assert.ok(Math.abs(day.json.data.rows[0].solar_wh - total) < 1e-6);
+      assert.ok(Math.abs(day.json.data.rows[0].coverage_s - expectedCoverage(readings, DAY, DAY + 24 * HOUR)) < 1e-6);
     });
 
     test('raw rows are the readings in the range, oldest first', async () => {
@@ -168,8 +185,9 @@ for (const kind of ['sqlite', 'mysql']) {
       assert.ok(text.endsWith('\r\n'));
       const lines = text.slice(0, -2).split('\r\n');
       const header = lines[0].split(',');
+      // coverage_s (issue 11 A8) comes last: the older columns keep their places.
       assert.deepEqual(header, ['timestamp', 'samples', 'soc_avg', 'soc_min', 'soc_max', 'solar_w_avg',
-        'solar_w_max', 'solar_wh', 'lux_avg', 'lux_max']);
+        'solar_w_max', 'solar_wh', 'lux_avg', 'lux_max', 'coverage_s']);
       assert.equal(lines.length, 25);
       lines.slice(1).forEach((line, i) => {
         const cells = line.split(',');
@@ -213,6 +231,46 @@ for (const kind of ['sqlite', 'mysql']) {
       assert.match(big.json.error, /more than 1000 raw rows/);
     });
 
+    // Issue 11 A4: these answered 200 with from 1754…, to 1816… and no rows,
+    // or a false "from must not be later than to"; +99:00 was accepted.
+    test('dates outside 1678–2261 and zone offsets beyond ±14:00 are 400s naming the field', async () => {
+      const range = '1678-01-01T00:00:00.000Z and 2261-12-31T23:59:59.999Z';
+      const cases = [
+        ['from=0001-01-01&to=9999-12-31', 'from', range],
+        ['from=1600-01-01T00:00:00Z', 'from', range],
+        [`from=1600-01-01T00:00:00Z&to=${new Date(DAY).toISOString()}`, 'from', range],
+        ['to=2262-01-01T00:00:00Z', 'to', range],
+        [`from=${new Date(DAY).toISOString()}&to=2262-06-01T00:00:00Z`, 'to', range],
+        ['from=2025-12-01&to=9999-12-31', 'to', range],
+        ['from=2025-12-01T00:00:00%2B99:00', 'from', '14:00'],
+        ['from=2025-12-01T00:00:00+99:00', 'from', '14:00'],  // '+' unencoded, as typed
+        ['from=2025-12-01T00:00:00+99:00', 'from', "(got '2025-12-01T00:00:00+99:00')"],
+        ['to=2025-12-01T00:00:00-15:00', 'to', '14:00'],
+        ['to=2025-12-01T00:00:00%2B14:01', 'to', '14:00'],
+      ];
+      for (const [query, field, says] of cases) {
+        const r = await getJson(`${server.url}/api/data/history?${query}`);
+        assert.equal(r.status, 400, `${query}: ${r.text}`);
+        assert.equal(r.json.success, false);
+        assert.equal(r.json.field, field, query);
+        assert.ok(r.json.error.startsWith(field), r.json.error);
+        assert.ok(r.json.error.includes(says), r.json.error);
+      }
+      // The widest range accepted finds the rows that exist.
+      const end = DAY + 30 * 60e3;
+      const wide = await getJson(`${server.url}/api/data/history?from=1678-01-01&to=${new Date(end).toISOString()}`);
+      assert.equal(wide.status, 200, wide.text);
+      assert.equal(wide.json.data.from, '1678-01-01T00:00:00.000Z');
+      assert.equal(wide.json.data.count, readings.filter((x) => x.at <= end).length);
+      assert.ok(wide.json.data.count > 0);
+      // Offsets of ±14:00 exist (Kiribati, Baker Island) and are accepted.
+      const k = await getJson(`${server.url}/api/data/history?from=${new Date(DAY + 14 * HOUR).toISOString().slice(0, 19)}%2B14:00`
+        + `&to=${new Date(DAY - 14 * HOUR + HOUR).toISOString().slice(0, 19)}-14:00`);
+      assert.equal(k.status, 200, k.text);
+      assert.equal(k.json.data.from, new Date(DAY).toISOString());
+      assert.equal(k.json.data.to, new Date(DAY + HOUR).toISOString());
+    });
+
     test('live readings: the open hour is computed on the fly; the summary counts today', async () => {
       const posted = [];
       for (const soc of [61, 64, 62]) {
@@ -238,6 +296,80 @@ for (const kind of ['sqlite', 'mysql']) {
       assert.ok(d.soc_min_today <= 61 && d.soc_max_today >= 64);
       assert.equal(typeof d.solar_wh_today, 'number');
       assert.equal(d.day_start, new Date(Math.floor(Date.now() / 86400e3) * 86400e3).toISOString());
+    });
+  });
+}
+
+// Issue 11 A8: an hour of constant 600 W readings taken every 10 minutes
+// rolled up to 10 Wh (gaps over AGGREGATE_MAX_GAP_S were never bridged). A
+// device reporting every 10 minutes is bridged; its 3 h outage is not.
+for (const kind of ['sqlite', 'mysql']) {
+  describe(`sparse readings on ${kind}`, () => {
+    // Three days ago, every 10 min from 06:00 to 18:00, offline 09:30–12:30.
+    const DAY3 = DAY - 24 * HOUR;
+    const readings = [];
+    for (let t = DAY3 + 6 * HOUR; t < DAY3 + 18 * HOUR; t += 10 * 60e3) {
+      if (t >= DAY3 + 9.5 * HOUR && t < DAY3 + 12.5 * HOUR) continue;
+      readings.push({ at: t, soc: 70, solar_w: 600, lux: 40000 });
+    }
+    let dir, env, server, mysql, database;
+
+    before(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'solgrid-sparse-'));
+      if (kind === 'mysql') {
+        mysql = sharedMysql();
+        database = uniqueDatabase();
+        env = solgridEnv(mysql, database);
+      } else {
+        env = { DB_PATH: path.join(dir, 'solgrid.db') };
+      }
+      const aggregate = () => run(solgridBin, ['aggregate'], { cwd: dir, env: { PATH: process.env.PATH, ...env } });
+      await aggregate();  // creates the schema
+      const sql = insertSql(readings);
+      if (kind === 'mysql') await mysqlQuery(mysql, sql, database);
+      else execFileSync('sqlite3', [env.DB_PATH], { input: sql });
+      const { stdout } = await aggregate();
+      // 06–09 and 12–17: the hours 10 and 11, wholly offline, hold no reading.
+      assert.match(stdout, /10 hour\(s\) rolled up/);
+      server = await startServer({ env, dir });
+    });
+
+    after(async () => {
+      await server?.stop();
+      if (kind === 'mysql' && database) await dropDatabase(mysql, database);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('each hour of 10-minute readings at 600 W holds 600 Wh; the outage is a hole', async () => {
+      const q = `from=${new Date(DAY3).toISOString()}&to=${new Date(DAY3 + 24 * HOUR - 1).toISOString()}`;
+      const r = await getJson(`${server.url}/api/data/history?${q}&resolution=hour`);
+      assert.equal(r.status, 200, r.text);
+      const byHour = new Map(r.json.data.rows.map((row) => [(Date.parse(row.timestamp) - DAY3) / HOUR, row]));
+      assert.deepEqual([...byHour.keys()], [6, 7, 8, 9, 12, 13, 14, 15, 16, 17]);
+      // Full hours, but 09:00–09:20 (last reading before the outage), 12:30–13:00
+      // (first after it) and 17:00–17:50 (the last reading).
+      const covered = { 9: 1200, 12: 1800, 17: 3000 };
+      for (const [h, row] of byHour) {
+        const want = covered[h] ?? 3600;
+        assert.equal(row.coverage_s, want, `hour ${h}`);
+        assert.ok(Math.abs(row.solar_wh - 600 * want / 3600) < 1e-9, `hour ${h}: ${row.solar_wh} Wh`);
+      }
+      assert.equal(byHour.get(7).solar_wh, 600);
+      assert.equal(byHour.get(7).samples, 6);
+
+      const day = await getJson(`${server.url}/api/data/history?${q}&resolution=day`);
+      assert.equal(day.status, 200, day.text);
+      assert.equal(day.json.data.rows.length, 1);
+      const cover = 7 * 3600 + 1200 + 1800 + 3000;
+      assert.equal(day.json.data.rows[0].coverage_s, cover);
+      assert.ok(Math.abs(day.json.data.rows[0].solar_wh - 600 * cover / 3600) < 1e-9);
+
+      const csv = await (await fetch(`${server.url}/api/data/history?${q}&resolution=hour&format=csv`)).text();
+      const lines = csv.trim().split('\r\n');
+      assert.equal(lines[0].split(',').at(-1), 'coverage_s');
+      const seven = lines.find((l) => l.startsWith(new Date(DAY3 + 7 * HOUR).toISOString()));
+      assert.equal(seven.split(',').at(-1), '3600');
+      assert.equal(seven.split(',')[7], '600');
     });
   });
 }

@@ -53,3 +53,15 @@ TEST(HistoryConfig, OutOfRangeValuesNameTheVariable) {
         }
     }
 }
+
+// Issue 11 A8: the gap no roll-up bridges reaches the aggregation's rule.
+TEST(HistoryConfig, BridgeMaxReachesTheGapRule) {
+    auto d = app::history_settings_from(from_variables({}));
+    EXPECT_EQ(d.aggregation.bridge_max.count(), 7200);
+    EXPECT_EQ(d.aggregation.margin().count(), 7200);
+    auto s = app::history_settings_from(
+        from_variables({{"AGGREGATE_MAX_GAP_S", "120"}, {"AGGREGATE_BRIDGE_MAX_S", "3600"}}));
+    EXPECT_EQ(s.aggregation.max_gap.count(), 120);
+    EXPECT_EQ(s.aggregation.bridge_max.count(), 3600);
+    EXPECT_EQ(s.aggregation.margin().count(), 3600);
+}

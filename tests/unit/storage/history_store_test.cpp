@@ -168,23 +168,85 @@ TEST_P(History, ADayOfReadingsRollsUpInto24HoursWhoseEnergyMatchesAnIndependentC
 TEST_P(History, OnlyFinalHoursAreRolledUpAndTheNextReadingBridgesIntoTheHour) {
     const auto h = at("2025-11-30T10:00:00Z");
     std::vector<domain::timed_reading> rs = {
-        {h + 10min, {50, 100, 1}}, {h + 50min, {51, 100, 1}},  // 40 min apart: not joined (max_gap 300 s)
-        {h + 58min, {52, 100, 1}}, {h + 62min, {53, 200, 1}},  // crosses the hour at 1/2 way: 150 W there
+        {h + 10min, {50, 100, 1}}, {h + 50min, {51, 100, 1}},  // 40 min: 5 x the typical 8 min, a hole
+        {h + 58min, {52, 100, 1}},                              // 8 min: the typical interval, joined
+        {h + 62min, {53, 200, 1}},  // crosses the hour at 1/2 way: 150 W there
     };
     store_readings(ioc_, db(), rs);
     auto history = service();
-    auto early = run(ioc_, history.aggregate(h + 1h + 299s));
+    // Final once AGGREGATE_BRIDGE_MAX_S (2 h) has passed after the hour: a
+    // later reading could bridge into it or change the device's typical interval.
+    auto early = run(ioc_, history.aggregate(h + 3h - 1s));
     EXPECT_EQ(early.rolled_up, 0);
     EXPECT_EQ(early.waiting, 2);  // hour 10 (not final for 1 more s) and hour 11
-    auto later = run(ioc_, history.aggregate(h + 1h + 300s));
+    auto later = run(ioc_, history.aggregate(h + 3h));
     EXPECT_EQ(later.rolled_up, 1);
     EXPECT_EQ(later.waiting, 1);
     auto rows = run(ioc_, store().hourly(h, h + 1h, 10));
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].samples, 3);
-    // Only 10:58→11:02 is short enough to join; its first half lies in the
-    // hour, from 100 W to 150 W at 11:00: 125 W × 120 s.
-    EXPECT_NEAR(rows[0].solar_wh, 125.0 * 120 / 3600, 1e-9);
+    // 10:50→10:58 at 100 W, and the first half of 10:58→11:02, from 100 W
+    // to 150 W at 11:00: 125 W × 120 s.
+    EXPECT_NEAR(rows[0].solar_wh, (100.0 * 480 + 125.0 * 120) / 3600, 1e-9);
+    ASSERT_TRUE(rows[0].coverage_s);
+    EXPECT_NEAR(*rows[0].coverage_s, 600.0, 1e-9);
+}
+
+// Issue 11 A8: 600 W every 10 minutes rolled up to 10 Wh (no 600 s gap was
+// bridged); a device offline for 3 hours must not be bridged either.
+TEST_P(History, TenMinuteReadingsRollUpToTheFullHourAndAnOutageStaysAHole) {
+    const auto h = at("2025-11-30T10:00:00Z");
+    std::vector<domain::timed_reading> rs;
+    // Every 10 min from 07:00; offline from 12:30 to 15:30; every 10 min until 19:00.
+    for (auto t = h - 3h; t < h + 9h; t += 10min)
+        if (t < h + 2h + 30min || t >= h + 5h + 30min) rs.push_back({t, {70, 600, 1000}});
+    store_readings(ioc_, db(), rs);
+    auto history = service();
+    auto report = run(ioc_, history.aggregate(h + 12h));
+    EXPECT_EQ(report.rolled_up, 10);  // 07-12 and 15-19: the three hours offline have no reading
+    auto rows = run(ioc_, store().hourly(h - 3h, h + 9h, 100));
+    ASSERT_EQ(rows.size(), 10u);
+    for (const auto& row : rows) {
+        ASSERT_TRUE(row.coverage_s);
+        const auto hour = row.start;
+        // A full hour, except the last one before the outage (12:00-12:20),
+        // the first one after it (15:30-16:00) and the last one (no reading after 18:50).
+        double want = hour == h + 2h ? 1200 : hour == h + 5h ? 1800 : hour == h + 8h ? 3000 : 3600;
+        EXPECT_NEAR(*row.coverage_s, want, 1e-9) << domain::to_iso8601(hour);
+        EXPECT_NEAR(row.solar_wh, 600.0 * want / 3600, 1e-9) << domain::to_iso8601(hour);
+    }
+    EXPECT_NEAR(rows[3].solar_wh, 600.0, 1e-9);  // 10:00-11:00: the defect's hour, 600 Wh not 10
+    // The history API's buckets carry the same, and a day sums its hours.
+    auto day = run(ioc_, history.query({domain::resolution::day, h - 3h, h + 9h}, h + 12h));
+    ASSERT_EQ(day.buckets.size(), 1u);
+    ASSERT_TRUE(day.buckets[0].coverage_s);
+    EXPECT_NEAR(*day.buckets[0].coverage_s, 7 * 3600.0 + 1200 + 1800 + 3000, 1e-9);
+}
+
+// The same rule for the hours computed on the fly: a 2 s device's 3 h hole.
+TEST_P(History, AThreeHourHoleInTwoSecondReadingsIsNotBridgedOnTheFlyNorInTheRollUp) {
+    const auto h = at("2025-11-30T10:00:00Z");
+    const auto now = h + 3h + 40min;  // hours 10-13 are not final yet: computed on the fly
+    std::vector<domain::timed_reading> rs;
+    for (auto t = h - 1h; t < now; t += 2s)
+        if (t < h + 20min || t >= h + 3h + 20min) rs.push_back({t, {70, 360, 1000}});
+    store_readings(ioc_, db(), rs);
+    auto history = service();
+    auto live = run(ioc_, history.query({domain::resolution::hour, h, now}, now));
+    ASSERT_EQ(live.buckets.size(), 2u);  // 10 and 13: nothing in between
+    run(ioc_, history.aggregate(h + 7h));
+    auto stored = run(ioc_, store().hourly(h, now, 10));
+    ASSERT_EQ(stored.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(live.buckets[i].start, stored[i].start);
+        EXPECT_NEAR(live.buckets[i].solar_wh, stored[i].solar_wh, 1e-9);
+        EXPECT_EQ(live.buckets[i].coverage_s, stored[i].coverage_s);
+        ASSERT_TRUE(stored[i].coverage_s);
+        // 10:00:00-10:19:58 and 13:20:00-13:39:58
+        EXPECT_NEAR(*stored[i].coverage_s, 1200.0 - 2, 1e-9);
+        EXPECT_NEAR(stored[i].solar_wh, 360.0 * 1198 / 3600, 1e-9);
+    }
+    EXPECT_EQ(stored[1].start, h + 3h);
 }
 
 TEST_P(History, RetentionDeletesOldRawReadingsAfterTheirHourIsRolledUp) {
@@ -239,13 +301,13 @@ TEST_P(History, OpenHoursAreComputedOnTheFlyExactlyAsTheRollUpWillStoreThem) {
     for (int m = 0; m < 170; m += 2) rs.push_back({h + std::chrono::minutes(m), {50 + m % 7, double(m), 1000.0 + m}});
     store_readings(ioc_, db(), rs);
     auto history = service();
-    const auto now = h + 2h + 51min;  // hour 10 final, 11 final since 12:05, 12 open
-    run(ioc_, history.aggregate(h + 1h + 301s));  // rolls up hour 10 only
+    const auto now = h + 3h + 51min;  // hour 10 final since 13:00, 11 final at 14:00, 12 open
+    run(ioc_, history.aggregate(h + 3h + 1s));  // rolls up hour 10 only
     auto page = run(ioc_, history.query({domain::resolution::hour, h, now}, now));
     ASSERT_EQ(page.buckets.size(), 3u);
     EXPECT_EQ(run(ioc_, store().hourly(h, now, 10)).size(), 1u);  // 11 and 12 were computed, not stored
 
-    run(ioc_, history.aggregate(h + 3h + 301s));
+    run(ioc_, history.aggregate(h + 5h + 1s));
     auto stored = run(ioc_, store().hourly(h, now, 10));
     ASSERT_EQ(stored.size(), 3u);
     // Hours 11 and 12 were stored as they were shown.
@@ -255,11 +317,12 @@ TEST_P(History, OpenHoursAreComputedOnTheFlyExactlyAsTheRollUpWillStoreThem) {
         EXPECT_EQ(stored[i].soc_min, page.buckets[i].soc_min);
         EXPECT_NEAR(stored[i].solar_wh, page.buckets[i].solar_wh, 1e-9);
         EXPECT_NEAR(stored[i].lux_avg, page.buckets[i].lux_avg, 1e-9);
+        EXPECT_EQ(stored[i].coverage_s, page.buckets[i].coverage_s);
     }
     EXPECT_GT(stored[1].solar_wh, 0.0);
 
     // Days combine hours: samples add up, energy adds up.
-    auto days = run(ioc_, history.query({domain::resolution::day, h, now}, h + 4h));
+    auto days = run(ioc_, history.query({domain::resolution::day, h, now}, h + 6h));
     ASSERT_EQ(days.buckets.size(), 1u);
     EXPECT_EQ(days.buckets[0].start, at("2025-11-30T00:00:00Z"));
     EXPECT_EQ(days.buckets[0].samples, static_cast<long long>(rs.size()));
@@ -286,6 +349,67 @@ TEST_P(History, DaysStartAtTheConfiguredUtcOffset) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, History, ::testing::Values(backend::sqlite, backend::mysql),
+                         test_support::backend_name);
+
+// Migration step 3 adds sun_data_hourly.coverage_s; hours rolled up before it
+// keep NULL (unknown: their raw readings may be gone), read back as nullopt.
+class HistoryMigration : public ::testing::TestWithParam<backend> {};
+
+TEST_P(HistoryMigration, HoursRolledUpBeforeCoverageWasRecordedReadAsUnknown) {
+    storage::database_options o;
+    std::unique_ptr<test_support::test_database> mysql;
+    std::filesystem::path file;
+    if (GetParam() == backend::mysql) {
+        mysql = std::make_unique<test_support::test_database>(backend::mysql);
+        if (!mysql->ok) FAIL() << mysql->problem;
+        o = mysql->options;
+    } else {
+        file = std::filesystem::temp_directory_path() / ("solgrid-migrate-" + std::to_string(::getpid()) + ".db");
+        std::filesystem::remove(file);
+        o.sqlite_path = file.string();
+    }
+    const auto h = at("2025-11-30T10:00:00Z");
+    asio::io_context ioc;
+    {
+        // A database as version 2 left it: no coverage_s, one rolled-up hour.
+        storage::database db(o);
+        run(ioc, db.write_alone<int>([mysql = GetParam() == backend::mysql, hs = storage::to_db_time(h)](
+                                         soci::session& s) {
+            if (mysql) s << "ALTER TABLE sun_data_hourly DROP CONSTRAINT chk_hourly_coverage";
+            s << "ALTER TABLE sun_data_hourly DROP COLUMN coverage_s";
+            s << "UPDATE schema_version SET version = 2";
+            std::string at = hs;
+            s << "INSERT INTO sun_data_hourly (hour_start, samples, soc_avg, soc_min, soc_max, solar_w_avg,"
+                 " solar_w_max, solar_wh, lux_avg, lux_max, created_at)"
+                 " VALUES (:h, 12, 50, 40, 60, 100, 200, 95.5, 1000, 2000, :c)",
+                soci::use(at), soci::use(hs);
+            return 0;
+        }));
+        db.close();
+    }
+    {
+        storage::database db(o);  // migrates to version 3
+        storage::sql_history_store store(db);
+        store_readings(ioc, db, {{h + 1h, {50, 100, 1}}, {h + 1h + 10min, {50, 100, 1}}});
+        domain::history_service history(store, {});
+        run(ioc, history.aggregate(h + 6h));
+        auto rows = run(ioc, store.hourly(h, h + 1h, 10));
+        ASSERT_EQ(rows.size(), 2u);
+        EXPECT_EQ(rows[0].samples, 12);
+        EXPECT_DOUBLE_EQ(rows[0].solar_wh, 95.5);
+        EXPECT_FALSE(rows[0].coverage_s);  // unknown
+        ASSERT_TRUE(rows[1].coverage_s);   // rolled up after the migration
+        EXPECT_NEAR(*rows[1].coverage_s, 600.0, 1e-9);
+        auto day = run(ioc, history.query({domain::resolution::day, h, h + 1h}, h + 6h));
+        ASSERT_EQ(day.buckets.size(), 1u);
+        EXPECT_FALSE(day.buckets[0].coverage_s);  // part of the day is unknown
+        db.close();
+    }
+    if (!file.empty())
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HistoryMigration, ::testing::Values(backend::sqlite, backend::mysql),
                          test_support::backend_name);
 
 // Two instances (two database objects, two writer threads, one database)
