@@ -1,5 +1,7 @@
 #include "http/history_routes.hpp"
 
+#include "common/json_text.hpp"
+#include "domain/energy.hpp"
 #include "http/json_response.hpp"
 
 #include <boost/json.hpp>
@@ -22,15 +24,15 @@ const char* const bucket_columns[] = {"timestamp",   "samples",     "soc_avg",  
 // One row as its cells (already formatted), in the column order above; an
 // empty cell is an unknown value (null in JSON).
 std::vector<std::string> cells(const stored_reading& r) {
-    return {domain::to_iso8601(r.at), std::to_string(r.value.soc), plain_number(r.value.solar_w),
-            plain_number(r.value.lux)};
+    return {domain::to_iso8601(r.at), std::to_string(r.value.soc), common::number_text(r.value.solar_w),
+            common::number_text(r.value.lux)};
 }
 
 std::vector<std::string> cells(const bucket_summary& b) {
-    return {domain::to_iso8601(b.start), std::to_string(b.samples), plain_number(b.soc_avg),
-            std::to_string(b.soc_min),   std::to_string(b.soc_max), plain_number(b.solar_w_avg),
-            plain_number(b.solar_w_max), plain_number(b.solar_wh),  plain_number(b.lux_avg),
-            plain_number(b.lux_max),     b.coverage_s ? plain_number(*b.coverage_s) : std::string()};
+    return {domain::to_iso8601(b.start), std::to_string(b.samples), common::number_text(b.soc_avg),
+            std::to_string(b.soc_min),   std::to_string(b.soc_max), common::number_text(b.solar_w_avg),
+            common::number_text(b.solar_w_max), common::number_text(b.solar_wh),  common::number_text(b.lux_avg),
+            common::number_text(b.lux_max),     b.coverage_s ? common::number_text(*b.coverage_s) : std::string()};
 }
 
 template <class Row, std::size_t N>
@@ -169,22 +171,6 @@ response history_response(const request_context& rc, const domain::history_page&
 
 }  // namespace
 
-std::string plain_number(double v) {
-    if (!std::isfinite(v)) return "0";
-    if (v == 0) return "0";  // also turns -0 into 0
-    if (std::fabs(v) < 1e15 && std::floor(v) == v) return std::to_string(static_cast<long long>(v));
-    char buf[400];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-    if (ec != std::errc{}) return "0";
-    return std::string(buf, end);
-}
-
-// Whole numbers as JSON integers (Boost.JSON would print 7440.0 as 7.44E3).
-static boost::json::value json_number(double v) {
-    if (std::isfinite(v) && std::fabs(v) < 1e15 && std::floor(v) == v) return static_cast<std::int64_t>(v);
-    return v;
-}
-
 void add_history_routes(router& r, history_context ctx) {
     auto c = std::make_shared<history_context>(ctx);
 
@@ -229,10 +215,10 @@ void add_history_routes(router& r, history_context ctx) {
         const auto now = domain::clock::now();
         const auto& settings = c->history.settings();
         boost::json::object o;
-        o["battery_capacity_wh"] = json_number(c->battery_capacity_wh);
+        o["battery_capacity_wh"] = c->battery_capacity_wh;
         if (auto latest = c->readings.latest()) {
             o["soc"] = latest->value.soc;
-            o["battery_wh"] = json_number(latest->value.soc / 100.0 * c->battery_capacity_wh);
+            o["battery_wh"] = domain::battery_energy_wh(latest->value.soc, c->battery_capacity_wh);
             o["last_reading_at"] = domain::to_iso8601(latest->at);
         } else {
             o["soc"] = nullptr;
@@ -244,7 +230,7 @@ void add_history_routes(router& r, history_context ctx) {
         try {
             auto today = co_await c->history.day_so_far(now);
             o["samples_today"] = today ? today->samples : 0;
-            o["solar_wh_today"] = json_number(today ? today->solar_wh : 0.0);
+            o["solar_wh_today"] = today ? today->solar_wh : 0.0;
             if (today) {
                 o["soc_min_today"] = today->soc_min;
                 o["soc_max_today"] = today->soc_max;

@@ -13,7 +13,7 @@
 //       (the day of history_settings::utc_offset, UTC by default), the time
 //       of the last reading.
 // Handlers run on connection strands and only await the domain services;
-// rows are formatted by hand so numbers are printed plainly (no exponents).
+// rows are formatted by hand with common::number_text (no exponents).
 #pragma once
 
 #include "domain/history.hpp"
@@ -29,9 +29,5 @@ struct history_context {
 };
 
 void add_history_routes(router& r, history_context ctx);
-
-// A number as a spreadsheet and JSON both read it: integers without a
-// fraction, others in shortest round-trip fixed notation, never an exponent.
-std::string plain_number(double v);
 
 }  // namespace solgrid::http_api

@@ -3,7 +3,6 @@
 #include "app/aggregation_scheduler.hpp"
 #include "domain/aggregation.hpp"
 #include "domain/history.hpp"
-#include "http/history_routes.hpp"
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -333,14 +332,5 @@ TEST(Retention, ZeroDaysKeepsRawReadingsForever) {
     EXPECT_FALSE(store.deleted_before);
 }
 
-TEST(PlainNumber, NoExponentsEver) {
-    EXPECT_EQ(http_api::plain_number(120), "120");
-    EXPECT_EQ(http_api::plain_number(35000), "35000");
-    EXPECT_EQ(http_api::plain_number(120.5), "120.5");
-    EXPECT_EQ(http_api::plain_number(0.0001), "0.0001");
-    EXPECT_EQ(http_api::plain_number(1e20), "100000000000000000000");
-    EXPECT_EQ(http_api::plain_number(-0.0), "0");
-    EXPECT_EQ(http_api::plain_number(85.0 / 3), "28.333333333333332");
-}
 
 }  // namespace
