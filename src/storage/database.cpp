@@ -115,7 +115,9 @@ std::unique_ptr<soci::session> database::connect() {
 }
 
 std::unique_ptr<soci::session> database::connect_at_start() {
-    const std::string where = opts_.mysql_host + ":" + std::to_string(opts_.mysql_port);
+    // As for every MySQL client, "localhost" means the Unix socket, not TCP.
+    const std::string where = opts_.mysql_host + ":" + std::to_string(opts_.mysql_port) +
+                              (opts_.mysql_host == "localhost" ? " (localhost: the Unix socket; 127.0.0.1 for TCP)" : "");
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + opts_.start_retry;
     for (int attempt = 1;; ++attempt) {
