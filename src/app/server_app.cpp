@@ -52,6 +52,9 @@ storage::database_options database_options_from(const config::config& cfg) {
     storage::database_options o;
     o.connect_timeout = cfg.db_connect_timeout;
     o.query_timeout = cfg.db_query_timeout;
+    o.start_retry = cfg.db_start_retry;
+    o.sqlite_sync = cfg.db_sync == config::config::sync_mode::normal ? storage::database_options::sync_mode::normal
+                                                                      : storage::database_options::sync_mode::full;
     if (cfg.uses_mysql()) {
         o.kind = storage::dialect::mysql;
         o.mysql_host = cfg.db_host;
@@ -113,7 +116,7 @@ int run_server(const config::config& cfg) {
         return live.engine().handle_http(rc.req, rc.info);
     });
     http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
-                              cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.healthy(); },
+                              cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
                               [&live] { return live.stats(); }};
     api.limits = {cfg.solar_w_max, cfg.lux_max};
     api.device_post = device.post_handler();

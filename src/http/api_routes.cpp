@@ -157,10 +157,13 @@ void add_api_routes(router& r, api_context ctx) {
     });
 
     r.add(http::verb::get, "/healthz", [c, started](request_context& rc) -> asio::awaitable<response> {
-        bool db_ok = !c->storage_healthy || c->storage_healthy();
+        auto problem = c->storage_problem ? c->storage_problem() : std::nullopt;
+        bool db_ok = !problem;
         boost::json::object o;
         o["status"] = db_ok ? "ok" : "degraded";
-        o["database"] = {{"kind", c->storage_kind}, {"ok", db_ok}};
+        boost::json::object database{{"kind", c->storage_kind}, {"ok", db_ok}};
+        if (problem) database["problem"] = *problem;
+        o["database"] = std::move(database);
         o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
         if (c->extra_health)
             for (auto& kv : c->extra_health()) o[kv.key()] = kv.value();

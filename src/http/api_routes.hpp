@@ -16,7 +16,8 @@ struct api_context {
     domain::relay_service& relays;
     double battery_capacity_wh = 10000.0;
     std::string storage_kind;                      // "sqlite" / "mysql"
-    std::function<bool()> storage_healthy;         // for /healthz
+    // /healthz: why the database is not usable (nullopt while it is).
+    std::function<std::optional<std::string>()> storage_problem;
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
     std::shared_ptr<device_post_handler> device_post;   // device side of sensor posts, optional
     domain::reading_limits limits;                       // SOLAR_W_MAX, LUX_MAX

@@ -1,6 +1,8 @@
 #include "storage/database.hpp"
 
+#include "storage/db_errors.hpp"
 #include "storage/migrations.hpp"
+#include "storage/sqlite_file_watch.hpp"
 
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
@@ -9,33 +11,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 namespace solgrid::storage {
 
 namespace {
-
-// MySQL/MariaDB client and server errors that mean "this connection is gone"
-// (SOCI classifies only some of them as connection_error).
-bool mysql_connection_errno(unsigned n) {
-    switch (n) {
-    case 1053:  // ER_SERVER_SHUTDOWN
-    case 1927:  // ER_CONNECTION_KILLED
-    case 2002:  // CR_CONNECTION_ERROR
-    case 2003:  // CR_CONN_HOST_ERROR
-    case 2006:  // CR_SERVER_GONE_ERROR
-    case 2013:  // CR_SERVER_LOST
-    case 2055:  // CR_SERVER_LOST_EXTENDED
-    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool sqlite_constraint(const std::exception& e) {
-    auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e);
-    return s && (s->result() & 0xff) == 19;  // SQLITE_CONSTRAINT
-}
 
 // Names we are willing to put into CREATE DATABASE unquoted-safe.
 bool plain_identifier(const std::string& s) {
@@ -46,14 +26,6 @@ bool plain_identifier(const std::string& s) {
 
 }  // namespace
 
-bool is_connection_error(const std::exception& e) {
-    if (auto* m = dynamic_cast<const soci::mysql_soci_error*>(&e))
-        return m->get_error_category() == soci::soci_error::connection_error || mysql_connection_errno(m->err_num_);
-    if (auto* s = dynamic_cast<const soci::soci_error*>(&e))
-        return s->get_error_category() == soci::soci_error::connection_error;
-    return false;
-}
-
 database::database(database_options opts) : opts_(std::move(opts)) {
     if (opts_.kind == dialect::sqlite) {
         single_session_ = opts_.sqlite_path == ":memory:";
@@ -61,7 +33,7 @@ database::database(database_options opts) : opts_(std::move(opts)) {
         if (!single_session_ && !parent.empty()) std::filesystem::create_directories(parent);
     }
     auto writer = std::make_shared<connection>();
-    writer->session = connect();
+    writer->session = opts_.kind == dialect::mysql ? connect_at_start() : connect();
     migrate(*writer->session, opts_.kind);
     std::vector<std::shared_ptr<connection>> readers;
     if (!single_session_)
@@ -69,6 +41,9 @@ database::database(database_options opts) : opts_(std::move(opts)) {
             readers.push_back(std::make_shared<connection>());
             readers.back()->session = connect();
         }
+    // Every connection has the file open in WAL mode now: remember which file.
+    if (opts_.kind == dialect::sqlite && !single_session_)
+        watch_ = std::make_unique<sqlite_file_watch>(opts_.sqlite_path);
     threads_.emplace_back([this, writer] { writer_loop(*writer); });
     for (auto& r : readers) threads_.emplace_back([this, r] { reader_loop(*r); });
 }
@@ -112,9 +87,15 @@ std::unique_ptr<soci::session> database::connect() {
         auto s = std::make_unique<soci::session>(soci::sqlite3, "db=" + opts_.sqlite_path + " timeout=10");
         if (!single_session_) {
             *s << "PRAGMA journal_mode=WAL";
-            // NORMAL with WAL: a commit survives a crash of solgrid; only an OS
-            // crash can lose the last transactions, never corrupt the file.
-            *s << "PRAGMA synchronous=NORMAL";
+            // FULL with WAL: every commit is fsynced before it is reported, so
+            // it survives a power cut (group commit shares the fsync across a
+            // batch). NORMAL: a commit survives a crash of solgrid; only an OS
+            // crash or power cut can lose the last transactions, never corrupt
+            // the file.
+            if (opts_.sqlite_sync == database_options::sync_mode::full)
+                *s << "PRAGMA synchronous=FULL";
+            else
+                *s << "PRAGMA synchronous=NORMAL";
         }
         *s << "PRAGMA foreign_keys=ON";
         return s;
@@ -131,6 +112,36 @@ std::unique_ptr<soci::session> database::connect() {
                       "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
     }
     return connect_mysql(true);
+}
+
+std::unique_ptr<soci::session> database::connect_at_start() {
+    // As for every MySQL client, "localhost" means the Unix socket, not TCP.
+    const std::string where = opts_.mysql_host + ":" + std::to_string(opts_.mysql_port) +
+                              (opts_.mysql_host == "localhost" ? " (localhost: the Unix socket; 127.0.0.1 for TCP)" : "");
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + opts_.start_retry;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return connect();
+        } catch (const std::exception& e) {
+            if (!mysql_unreachable(e)) throw;
+            auto now = std::chrono::steady_clock::now();
+            if (now >= deadline) {
+                auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - started).count();
+                throw std::runtime_error("cannot reach MySQL at " + where + " (DB_HOST:DB_PORT)" +
+                                         (attempt > 1 ? " after " + std::to_string(waited) + " s" : std::string()) +
+                                         ": " + e.what() +
+                                         "; check that the server is running and DB_HOST/DB_PORT are right" +
+                                         (opts_.start_retry.count() == 0 ? " (DB_START_RETRY_S=0: no retry)" : ""));
+            }
+            auto left = std::chrono::ceil<std::chrono::seconds>(deadline - now).count();
+            spdlog::warn("cannot reach MySQL at {} (DB_HOST:DB_PORT), attempt {}: {}; retrying for up to {} s more "
+                         "(DB_START_RETRY_S): check that the server is running and DB_HOST/DB_PORT are right",
+                         where, attempt, e.what(), left);
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                opts_.start_retry_interval, deadline - now));
+        }
+    }
 }
 
 void database::with_session(const std::function<void(soci::session&)>& f) {
@@ -163,7 +174,54 @@ void database::mark_healthy() {
 }
 
 void database::mark_unhealthy(const std::string& why) {
+    {
+        std::lock_guard lock(problem_mutex_);
+        last_problem_ = why;
+    }
     if (healthy_.exchange(false)) spdlog::error("database unavailable: {}", why);
+}
+
+std::optional<std::string> database::problem() const {
+    std::lock_guard lock(problem_mutex_);
+    if (files_lost_.load()) return files_problem_;
+    if (!healthy_.load()) return last_problem_.empty() ? std::string("database unavailable") : last_problem_;
+    return std::nullopt;
+}
+
+// Writer thread. False once the SQLite file or its WAL is no longer the one
+// opened; that state is final (see database.hpp).
+bool database::files_intact() {
+    if (files_lost_.load()) return false;
+    if (!watch_) return true;
+    auto changed = watch_->check();
+    if (!changed) return true;
+    {
+        std::lock_guard lock(problem_mutex_);
+        files_problem_ = *changed;
+    }
+    files_lost_ = true;
+    spdlog::error("DATABASE LOST: {}", *changed);
+    files_logged_ = std::chrono::steady_clock::now();
+    return false;
+}
+
+// Fails the jobs [begin, end) because the files were lost; logs at most
+// every 5 s how many were refused, so the log says it loudly without flooding.
+void database::fail_jobs(std::vector<write_job>& batch, std::size_t begin, std::size_t end) {
+    std::string why;
+    {
+        std::lock_guard lock(problem_mutex_);
+        why = files_problem_;
+    }
+    auto ep = std::make_exception_ptr(domain::storage_unavailable(why));
+    for (std::size_t k = begin; k < end; ++k) batch[k].finish(ep);
+    files_refused_ += end - begin;
+    auto now = std::chrono::steady_clock::now();
+    if (now - files_logged_ >= std::chrono::seconds(5)) {
+        spdlog::error("DATABASE LOST: {} database job(s) refused since the last report: {}", files_refused_, why);
+        files_logged_ = now;
+        files_refused_ = 0;
+    }
 }
 
 soci::session& database::ensure(connection& c) {
@@ -209,11 +267,15 @@ std::exception_ptr database::translate(std::exception_ptr ep) {
     } catch (const domain::storage_unavailable&) {
         return std::current_exception();
     } catch (const soci::soci_error& e) {
-        // A refused row (CHECK, duplicate key) is the job's fault, not the
-        // database's: only lost connections and SQLite failures mark it down.
-        bool refused = sqlite_constraint(e) ||
-                       (opts_.kind == dialect::mysql && !is_connection_error(e));
-        if (!refused) mark_unhealthy(e.what());
+        // A refused row (CHECK, duplicate key, bad data) is the job's fault,
+        // not the database's: storage_refused, and the database stays healthy.
+        if (refused_row(e)) {
+            spdlog::warn("database refused a row: {}", e.what());
+            return std::make_exception_ptr(domain::storage_refused("the database refused the row: " + plain_message(e)));
+        }
+        // Lost connections and SQLite failures (I/O, disk full, read-only,
+        // corrupt) mark it down; other MySQL errors leave that to the ping.
+        if (opts_.kind == dialect::sqlite || is_connection_error(e)) mark_unhealthy(e.what());
         spdlog::error("database error: {}", e.what());
         return std::make_exception_ptr(domain::storage_unavailable(e.what()));
     } catch (...) {
@@ -232,6 +294,11 @@ void database::reader_loop(connection& c) {
             reads_.pop_front();
         }
         std::exception_ptr ep;
+        if (files_lost_.load()) {
+            std::lock_guard lock(problem_mutex_);
+            item.second(std::make_exception_ptr(domain::storage_unavailable(files_problem_)));
+            continue;
+        }
         try {
             // Reads change nothing: always safe to run again.
             attempt(c, [&](soci::session& s, bool&) { item.first(s); }, nullptr);
@@ -244,7 +311,10 @@ void database::reader_loop(connection& c) {
 }
 
 void database::probe(connection& c) {
-    if (opts_.kind != dialect::mysql) return;
+    if (opts_.kind == dialect::sqlite) {
+        files_intact();
+        return;
+    }
     try {
         attempt(c, [](soci::session& s, bool&) { s << "SELECT 1"; }, nullptr);
         mark_healthy();
@@ -306,7 +376,9 @@ void database::commit_one(connection& c, const job& work, bool alone) {
 
 void database::run_batch(connection& c, std::vector<write_job>& batch) {
     // Consecutive ordinary writes share a transaction; an alone job is a
-    // group by itself. Order is kept.
+    // group by itself. Order is kept. Nothing is written into files that are
+    // no longer the database's.
+    if (!files_intact()) return fail_jobs(batch, 0, batch.size());
     std::size_t i = 0;
     while (i < batch.size()) {
         std::size_t j = i + 1;
@@ -331,6 +403,9 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
                 },
                 &in_doubt);
             mark_healthy();
+            // Committed, but into the right file? If it changed meanwhile the
+            // rows may be in a deleted file: never report them stored.
+            if (!files_intact()) return fail_jobs(batch, begin, end);
             for (std::size_t k = begin; k < end; ++k) batch[k].finish(nullptr);
             return;
         } catch (...) {
@@ -345,12 +420,20 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
         }
     }
     for (std::size_t k = begin; k < end; ++k) {
+        if (!files_intact()) {
+            fail_jobs(batch, k, k + 1);
+            continue;
+        }
         std::exception_ptr ep;
         try {
             commit_one(c, batch[k].work, batch[k].alone);
             mark_healthy();
         } catch (...) {
             ep = translate(std::current_exception());
+        }
+        if (!ep && !files_intact()) {
+            fail_jobs(batch, k, k + 1);
+            continue;
         }
         batch[k].finish(ep);
     }

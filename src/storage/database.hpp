@@ -20,6 +20,19 @@
 // `reconnect_backoff` per thread. The writer pings an idle MySQL connection
 // every `health_interval`, so healthy() follows the server within seconds and
 // the pool is reconnected before the next request needs it.
+//
+// Refused rows: a row the database refuses (CHECK, NOT NULL, duplicate key,
+// bad data) fails its job with domain::storage_refused and leaves the
+// database healthy; everything else is domain::storage_unavailable.
+//
+// The SQLite file removed or replaced while open (see sqlite_file_watch): the
+// writer checks the file and its WAL around every commit batch and every
+// `health_interval` while idle. Once they changed, every job fails with
+// storage_unavailable, healthy() stays false and problem() says why, until
+// the process opens the database again (a restart).
+//
+// MySQL unreachable at start: the constructor keeps trying for
+// `start_retry`, logging each attempt, then throws naming host:port.
 #pragma once
 
 #include "domain/ports.hpp"
@@ -37,6 +50,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +62,8 @@ class session;
 namespace solgrid::storage {
 
 namespace asio = boost::asio;
+
+class sqlite_file_watch;
 
 enum class dialect { sqlite, mysql };
 
@@ -61,6 +77,12 @@ struct database_options {
     std::chrono::seconds query_timeout{30};    // MySQL: one network read or write
     std::chrono::milliseconds health_interval{2000};
     std::chrono::milliseconds reconnect_backoff{1000};
+    // SQLite PRAGMA synchronous (WAL): full = a commit survives a power cut
+    // or OS crash; normal = only a crash of the process (DB_SYNC).
+    enum class sync_mode { full, normal } sqlite_sync = sync_mode::full;
+    // MySQL: how long an unreachable server is retried at start (0: fail at once).
+    std::chrono::seconds start_retry{0};
+    std::chrono::milliseconds start_retry_interval{1000};
 };
 
 class database {
@@ -80,8 +102,11 @@ public:
     void close();
 
     // False after a lost connection (or a failing SQLite file) until the next
-    // success; MySQL is also pinged while idle.
-    bool healthy() const { return healthy_.load(); }
+    // success; MySQL is also pinged while idle. False for good once the
+    // SQLite file was removed or replaced underneath.
+    bool healthy() const { return healthy_.load() && !files_lost_.load(); }
+    // Why healthy() is false (nullopt while healthy); any thread.
+    std::optional<std::string> problem() const;
 
     template <class T, class F>
     asio::awaitable<T> read(F f) {
@@ -140,6 +165,7 @@ private:
     void submit_read(job work, done finish);
     void submit_write(job work, done finish, bool alone);
     std::unique_ptr<soci::session> connect();
+    std::unique_ptr<soci::session> connect_at_start();
     std::unique_ptr<soci::session> connect_mysql(bool with_database);
     soci::session& ensure(connection& c);
     template <class Body>
@@ -153,9 +179,18 @@ private:
     void mark_healthy();
     void mark_unhealthy(const std::string& why);
     std::exception_ptr translate(std::exception_ptr ep);
+    bool files_intact();
+    void fail_jobs(std::vector<write_job>& batch, std::size_t begin, std::size_t end);
 
     database_options opts_;
     std::atomic<bool> healthy_{true};
+    std::atomic<bool> files_lost_{false};
+    mutable std::mutex problem_mutex_;
+    std::string last_problem_;   // why healthy_ went false
+    std::string files_problem_;  // set once with files_lost_
+    std::unique_ptr<sqlite_file_watch> watch_;  // file-backed SQLite only; writer thread
+    std::chrono::steady_clock::time_point files_logged_{};
+    std::size_t files_refused_ = 0;  // jobs failed since the last log line
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<std::pair<job, done>> reads_;

@@ -1,6 +1,7 @@
 // SOCI implementations of the domain's stores over storage::database, for
 // both dialects. Thread-safety and failure as database: any executor may
-// await them; database errors surface as domain::storage_unavailable.
+// await them; database errors surface as domain::storage_unavailable, a row
+// the database refused (CHECK, duplicate key) as domain::storage_refused.
 #pragma once
 
 #include "domain/ports.hpp"

@@ -61,15 +61,71 @@ TEST_P(Stores, RelayHistoryNewestWins) {
     EXPECT_EQ(*cur, (domain::relay_state{{true, true, false, true}}));
 }
 
-TEST_P(Stores, TheDatabaseRefusesOutOfRangeRowsAndReportsUnavailable) {
+TEST_P(Stores, TheDatabaseRefusesOutOfRangeRowsAsRefusedNotUnavailable) {
     // Validation normally stops these; the schema's CHECK is the last line.
+    // A refused row is the input's fault: storage_refused (4xx), never
+    // storage_unavailable (503), and the database does not look down.
     storage::sql_reading_store store(db());
-    EXPECT_THROW(run(ioc_, store.append({150, 1, 1}, domain::clock::now())), domain::storage_unavailable);
-    EXPECT_THROW(run(ioc_, store.append({50, -1, 1}, domain::clock::now())), domain::storage_unavailable);
-    // A failed job alone fails; the next one goes through, and a refused row
-    // does not make the database look down.
+    EXPECT_THROW(run(ioc_, store.append({150, 1, 1}, domain::clock::now())), domain::storage_refused);
+    EXPECT_THROW(run(ioc_, store.append({50, -1, 1}, domain::clock::now())), domain::storage_refused);
+    EXPECT_TRUE(db().healthy());
+    EXPECT_FALSE(db().problem());
+    // A failed job alone fails; the next one goes through.
     EXPECT_NO_THROW(run(ioc_, store.append({50, 1, 1}, domain::clock::now())));
     EXPECT_TRUE(db().healthy());
+}
+
+TEST_P(Stores, DuplicateKeysAndMissingValuesAreRefused) {
+    auto insert_id_7 = [](soci::session& s) {
+        s << "INSERT INTO relay_status (id, A, B, C, D, source, created_at)"
+             " VALUES (7, 1, 0, 0, 0, 'api', '2026-01-01 00:00:00.000')";
+        return 0;
+    };
+    run(ioc_, db().write<int>(insert_id_7));
+    try {
+        run(ioc_, db().write<int>(insert_id_7));
+        ADD_FAILURE() << "a duplicate key was accepted";
+    } catch (const domain::storage_refused& e) {
+        EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("while executing"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(run(ioc_, db().write<int>([](soci::session& s) {
+                     s << "INSERT INTO relay_status (A, B, C, D, created_at) VALUES (1, 0, 0, NULL, "
+                          "'2026-01-01 00:00:00.000')";
+                     return 0;
+                 })),
+                 domain::storage_refused);
+    EXPECT_TRUE(db().healthy());
+    // Several writers in one group commit, one of them refused: only that
+    // one fails, the others are stored.
+    storage::sql_reading_store store(db());
+    int stored = 0, refused = 0;
+    for (int soc : {10, 200, 20})
+        asio::co_spawn(
+            ioc_,
+            [&, soc]() -> asio::awaitable<void> {
+                try {
+                    co_await store.append({soc, 1, 1}, domain::clock::now());
+                    ++stored;
+                } catch (const domain::storage_refused&) {
+                    ++refused;
+                }
+            },
+            asio::detached);
+    ioc_.restart();
+    ioc_.run();
+    EXPECT_EQ(stored, 2);
+    EXPECT_EQ(refused, 1);
+    EXPECT_TRUE(db().healthy());
+}
+
+TEST_P(Stores, OtherDatabaseErrorsStayUnavailable) {
+    // Not a refused row: a statement the database cannot run at all.
+    EXPECT_THROW(run(ioc_, db().write<int>([](soci::session& s) {
+                     s << "INSERT INTO no_such_table (x) VALUES (1)";
+                     return 0;
+                 })),
+                 domain::storage_unavailable);
 }
 
 TEST_P(Stores, SchemaHasTheSeedTablesAndTheRollUp) {
