@@ -78,7 +78,10 @@ response router::answer_for(std::exception_ptr failure, const request_context& c
         return res;
     } catch (const domain::storage_refused& e) {
         spdlog::info("{} {}: the database refused the data: {}", std::string(req.method_string()), ctx.path, e.what());
-        return error(http::status::unprocessable_entity, std::string("the database refused the data: ") + e.what(), {},
+        // The constraint named, never the statement or its values (SOCI appends them).
+        std::string_view why = e.what();
+        why = why.substr(0, std::min(why.find(" while executing"), std::size_t{200}));
+        return error(http::status::unprocessable_entity, "the database refused the data: " + std::string(why), {},
                      req.version());
     } catch (const std::exception& e) {
         spdlog::error("{} {}: internal error: {}", std::string(req.method_string()), ctx.path, e.what());

@@ -42,7 +42,8 @@ void http_server::start() {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(opts_.host, ec);
     if (ec)
-        throw startup_error("cannot listen on " + opts_.host + ": not an IP address; set HOST to one such as 0.0.0.0 or 127.0.0.1");
+        throw startup_error("cannot listen on " + opts_.host +
+                            ": not an IP address; set HOST to one such as 0.0.0.0 or 127.0.0.1");
     tcp::endpoint ep{address, opts_.port};
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);

@@ -73,6 +73,14 @@ TEST(RouterErrors, ARefusedRowIs422NamingTheProblemNotDatabaseUnavailable) {
     std::string error(body.at("error").as_string());
     EXPECT_NE(error.find("soc must be between 0 and 100"), std::string::npos) << error;
     EXPECT_EQ(error.find("unavailable"), std::string::npos) << error;
+
+    // SOCI's message carries the statement and its values: those stay in the log.
+    f.r.add(http::verb::post, "/api/y",
+            throwing<domain::storage_refused>("CHECK constraint failed: soc BETWEEN 0 AND 100 while executing "
+                                              "\"INSERT INTO sun_data_realtime (soc) VALUES (:soc)\" with :soc=150."));
+    auto soci = f.call(http::verb::post, "/api/y", "{}", "application/json");
+    EXPECT_EQ(soci.result(), http::status::unprocessable_entity);
+    EXPECT_EQ(body_of(soci).at("error"), "the database refused the data: CHECK constraint failed: soc BETWEEN 0 AND 100");
 }
 
 TEST(RouterErrors, AnyOtherExceptionIs500InternalErrorWithoutItsText) {
@@ -115,7 +123,8 @@ TEST(RouterContentType, JsonRoutesTakeApplicationJsonOnly) {
     f.r.add(http::verb::delete_, "/api/x", ok_handler());
     for (auto method : {http::verb::post, http::verb::put, http::verb::patch, http::verb::delete_}) {
         for (std::string ct : {"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
-                               "multipart/form-data; boundary=x", "", "application/jsonx", "json", "application/json5"}) {
+                               "multipart/form-data; boundary=x", "", "application/jsonx", "json",
+                               "application/json5"}) {
             auto res = f.call(method, "/api/x", R"({"A":true})", ct);
             EXPECT_EQ(res.result(), http::status::unsupported_media_type) << ct;
             auto body = body_of(res);
