@@ -125,3 +125,16 @@ TEST_F(BodyFile, AFileThatShrankEndsTheWriteWithAnError) {
     auto w = serialize(res);
     EXPECT_EQ(w.ec, http::error::short_read);
 }
+
+TEST(Body, ParsesAnAnswerIntoText) {
+    std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+    http::response_parser<net::body> parser;
+    parser.eager(true);
+    boost::beast::error_code ec;
+    parser.put(boost::asio::buffer(wire), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_TRUE(parser.is_done());
+    net::response res = parser.release();
+    EXPECT_EQ(res.body(), "{\"ok\":true}");
+    EXPECT_FALSE(res.body().has_file());
+}
