@@ -54,24 +54,23 @@ std::optional<opened> open_regular(const fs::path& p) {
 
 }  // namespace
 
-static_files::static_files(fs::path root) {
-    std::error_code ec;
-    auto canonical = fs::canonical(root, ec);
-    if (!ec && fs::is_directory(canonical, ec)) root_ = std::move(canonical);
-}
+static_files::static_files(fs::path root) : root_(std::move(root)) {}
 
-bool static_files::available() const { return !root_.empty() && resolve("/index.html").has_value(); }
+bool static_files::available() const { return resolve("/index.html").has_value(); }
 
 std::optional<fs::path> static_files::resolve(std::string_view path) const {
-    if (root_.empty()) return std::nullopt;
     auto rel = relative_path(path);
     if (!rel) return std::nullopt;
+    // The root's realpath each time: a FRONTEND_DIR symlink switched to a new
+    // release is followed, and what is inside is judged against it.
     std::error_code ec;
-    auto real = fs::canonical(root_ / *rel, ec);  // follows every symlink
+    auto root = fs::canonical(root_, ec);
+    if (ec) return std::nullopt;
+    auto real = fs::canonical(root / *rel, ec);  // follows every symlink
     if (ec) return std::nullopt;
     // Inside the root: the root's components are a prefix of the file's.
-    auto [r, f] = std::mismatch(root_.begin(), root_.end(), real.begin(), real.end());
-    if (r != root_.end() || f == real.end()) return std::nullopt;
+    auto [r, f] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
+    if (r != root.end() || f == real.end()) return std::nullopt;
     if (!fs::is_regular_file(real, ec)) return std::nullopt;
     return real;
 }

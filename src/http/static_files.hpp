@@ -33,7 +33,7 @@ public:
     static std::string_view content_type(const std::filesystem::path& p);
 
 private:
-    std::filesystem::path root_;  // canonical; empty when it does not exist
+    std::filesystem::path root_;  // as configured; resolved on each request
 };
 
 }  // namespace solgrid::http_api

@@ -124,3 +124,18 @@ TEST_F(StaticFiles, ClientRoutesGetIndexMissingAssetsAndRefusedPaths404Json) {
         EXPECT_FALSE(res.body().has_file()) << p;
     }
 }
+
+TEST_F(StaticFiles, ARootThatIsASymlinkFollowsItsCurrentTarget) {
+    fs::create_directories(base / "v2/assets");
+    write(base / "v2/index.html", "<html>v2</html>");
+    fs::create_symlink("dist", base / "current");
+    static_files files(base / "current");
+    EXPECT_EQ(files.resolve("/index.html"), root / "index.html");
+    EXPECT_EQ(files.resolve("/assets/app.js"), root / "assets/app.js");
+    // A new release: the link now points at v2.
+    fs::remove(base / "current");
+    fs::create_symlink("v2", base / "current");
+    EXPECT_EQ(files.resolve("/index.html"), fs::canonical(base / "v2/index.html"));
+    EXPECT_FALSE(files.resolve("/assets/app.js"));
+    EXPECT_FALSE(files.resolve("/assets/out.js"));
+}
