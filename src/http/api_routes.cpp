@@ -1,5 +1,6 @@
 #include "http/api_routes.hpp"
 
+#include "common/json_parse.hpp"
 #include "http/device_routes.hpp"
 #include "http/json_response.hpp"
 #include "domain/energy.hpp"
@@ -12,18 +13,19 @@
 namespace solgrid::http_api {
 namespace {
 
+// A JSON object, strictly parsed (common/json_parse.hpp): a repeated key is
+// a 400 naming it, as is anything that is not one well-formed object.
 std::optional<boost::json::object> parse_object(std::string_view body, domain::rule_violation& problem) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    if (ec) {
-        problem = {"", "body must be valid JSON: " + ec.message()};
+    auto parsed = common::parse_json_strict(body);
+    if (!parsed.value) {
+        problem = {parsed.duplicate_key, parsed.error};
         return std::nullopt;
     }
-    if (!v.is_object()) {
+    if (!parsed.value->is_object()) {
         problem = {"", "body must be a JSON object"};
         return std::nullopt;
     }
-    return std::move(v.as_object());
+    return std::move(parsed.value->as_object());
 }
 
 // A finite JSON number, or nullopt (strings, booleans, null are not numbers).
@@ -91,16 +93,12 @@ void add_api_routes(router& r, api_context ctx) {
         if (device.problem)
             co_return error(http::status::bad_request, device.problem->message, device.problem->field,
                             rc.req.version());
-        try {
-            auto stored = co_await c->readings.record(*parsed.value);
-            auto data = domain::readings_service::to_json(stored);
-            data["id"] = stored.id;
-            if (c->device_post) c->device_post->accepted(device, rc.info, data);
-            co_return success(http::status::created, "sensor data saved", data, rc.req.version());
-        } catch (const domain::storage_unavailable& e) {
-            co_return error(http::status::service_unavailable, "database unavailable; reading not stored", {},
-                            rc.req.version());
-        }
+        // storage_unavailable → 503 in router::dispatch: nothing was stored then.
+        auto stored = co_await c->readings.record(*parsed.value);
+        auto data = domain::readings_service::to_json(stored);
+        data["id"] = stored.id;
+        if (c->device_post) c->device_post->accepted(device, rc.info, data);
+        co_return success(http::status::created, "sensor data saved", data, rc.req.version());
     });
 
     r.add(http::verb::get, "/api/data/latest", [c](request_context& rc) -> asio::awaitable<response> {
@@ -113,13 +111,8 @@ void add_api_routes(router& r, api_context ctx) {
         auto parsed = parse_relay_patch(rc.req.body());
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
-        try {
-            co_await c->relays.update(*parsed.value, "api");
-            co_return success(http::status::ok, "relay status updated", c->relays.status_json(), rc.req.version());
-        } catch (const domain::storage_unavailable&) {
-            co_return error(http::status::service_unavailable, "database unavailable; relay state not changed", {},
-                            rc.req.version());
-        }
+        co_await c->relays.update(*parsed.value, "api");  // storage_unavailable: nothing changes, 503
+        co_return success(http::status::ok, "relay status updated", c->relays.status_json(), rc.req.version());
     });
 
     r.add(http::verb::get, "/api/relay/status", [c](request_context& rc) -> asio::awaitable<response> {

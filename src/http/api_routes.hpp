@@ -1,6 +1,7 @@
 // The REST API of SPEC §2 (data, relay, channels, energy) and /healthz,
 // registered on a router. Handlers parse and validate JSON, call the domain
-// services, and map domain failures to statuses (storage_unavailable → 503).
+// services; the domain failures they let through (storage_unavailable, …)
+// become statuses in router::dispatch.
 #pragma once
 
 #include "domain/readings_service.hpp"

@@ -1,5 +1,6 @@
 #include "http/device_routes.hpp"
 
+#include "common/json_parse.hpp"
 #include "domain/device_protocol.hpp"
 #include "http/json_response.hpp"
 
@@ -9,10 +10,9 @@ namespace solgrid::http_api {
 
 device_post_handler::parsed device_post_handler::parse(std::string_view body) const {
     parsed out;
-    boost::system::error_code ec;
-    auto doc = boost::json::parse(body, ec);
-    if (ec) return out;  // parse_reading has already said what is wrong
-    auto found = domain::find_relay_report(doc, false);
+    auto doc = common::parse_json_strict(body);
+    if (!doc.value) return out;  // parse_reading has already said what is wrong
+    auto found = domain::find_relay_report(*doc.value, false);
     out.report = found.value;
     out.problem = found.problem;
     return out;

@@ -1,10 +1,56 @@
 #include "http/router.hpp"
 
+#include "common/log_throttle.hpp"
+#include "domain/ports.hpp"
 #include "http/json_response.hpp"
 
 #include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace solgrid::http_api {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// A request that carries (or claims to carry) a body meant for a JSON route.
+bool sends_body(const request& req) {
+    switch (req.method()) {
+        case http::verb::post:
+        case http::verb::put:
+        case http::verb::patch:
+        case http::verb::delete_:
+            return !req.body().empty() || req.find(http::field::content_type) != req.end();
+        default:
+            return false;
+    }
+}
+
+response unsupported_media_type(const request& req) {
+    auto given = req[http::field::content_type];
+    std::string got = given.empty() ? "none given" : "got " + std::string(given.substr(0, 100));
+    return error(http::status::unsupported_media_type, "Content-Type must be application/json (" + got + ")", {},
+                 req.version());
+}
+
+}  // namespace
+
+bool is_json_content_type(std::string_view value) {
+    auto media = trim(value.substr(0, value.find(';')));
+    return iequals(media, "application/json");
+}
 
 std::optional<std::string> request_context::query(std::string_view name) const {
     auto params = url.params();
@@ -16,6 +62,48 @@ std::optional<std::string> request_context::query(std::string_view name) const {
 void router::add(http::verb method, std::string path, handler h) { routes_[std::move(path)][method] = std::move(h); }
 
 void router::mount(std::string prefix, handler h) { mounts_.emplace_back(std::move(prefix), std::move(h)); }
+
+response router::answer_for(std::exception_ptr failure, const request_context& ctx) {
+    static common::log_throttle storage_down{std::chrono::seconds(10)};
+    const auto& req = ctx.req;
+    try {
+        std::rethrow_exception(failure);
+    } catch (const domain::storage_unavailable& e) {
+        if (auto held = storage_down.admit())
+            spdlog::warn("{} {}: database unavailable: {}{}", std::string(req.method_string()), ctx.path, e.what(),
+                         common::suppressed_note(*held));
+        auto res = error(http::status::service_unavailable, "database unavailable; try again shortly", {},
+                         req.version());
+        res.set(http::field::retry_after, "5");
+        return res;
+    } catch (const domain::storage_refused& e) {
+        spdlog::info("{} {}: the database refused the data: {}", std::string(req.method_string()), ctx.path, e.what());
+        // The constraint named, never the statement or its values (SOCI appends them).
+        std::string_view why = e.what();
+        why = why.substr(0, std::min(why.find(" while executing"), std::size_t{200}));
+        return error(http::status::unprocessable_entity, "the database refused the data: " + std::string(why), {},
+                     req.version());
+    } catch (const std::exception& e) {
+        spdlog::error("{} {}: internal error: {}", std::string(req.method_string()), ctx.path, e.what());
+    } catch (...) {
+        spdlog::error("{} {}: internal error: an exception that is not a std::exception",
+                      std::string(req.method_string()), ctx.path);
+    }
+    return error(http::status::internal_server_error, "internal error", {}, req.version());
+}
+
+asio::awaitable<response> router::guarded(const handler& h, request_context& ctx) const {
+    std::exception_ptr failure;
+    response res;
+    try {
+        auto op = h(ctx);
+        res = co_await std::move(op);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) res = answer_for(failure, ctx);
+    co_return res;
+}
 
 asio::awaitable<response> router::dispatch(request& req, const net::request_info& info) const {
     auto parsed = boost::urls::parse_origin_form(req.target());
@@ -31,25 +119,29 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
             methods += "OPTIONS";
             co_return cors_.preflight(req, methods);
         }
+        // HEAD runs the GET handler; the server sends its headers without the body.
         auto m = by_method.find(req.method());
         if (m == by_method.end() && req.method() == http::verb::head) m = by_method.find(http::verb::get);
+        response res;
         if (m == by_method.end()) {
-            auto res = error(http::status::method_not_allowed,
-                             "method " + std::string(req.method_string()) + " not allowed on " + ctx.path, {},
-                             req.version());
+            res = error(http::status::method_not_allowed,
+                        "method " + std::string(req.method_string()) + " not allowed on " + ctx.path, {},
+                        req.version());
             std::string allow;
             for (auto& [verb, h] : by_method) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(verb));
             res.set(http::field::allow, allow);
-            if (api) cors_.apply(req, res);
-            co_return res;
+        } else if (api && sends_body(req) && !is_json_content_type(req[http::field::content_type])) {
+            // text/plain and form posts are "simple requests" any web page can send
+            // without a CORS preflight; JSON routes take JSON only.
+            res = unsupported_media_type(req);
+        } else {
+            res = co_await guarded(m->second, ctx);
         }
-        auto res = co_await m->second(ctx);
         if (api) cors_.apply(req, res);
-        if (req.method() == http::verb::head) res.body().clear();
         co_return res;
     }
     for (const auto& [prefix, h] : mounts_)
-        if (ctx.path.rfind(prefix, 0) == 0) co_return co_await h(ctx);
+        if (ctx.path.rfind(prefix, 0) == 0) co_return co_await guarded(h, ctx);
     if (api) {
         if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS");
         auto res = error(http::status::not_found, "no route " + ctx.path, {}, req.version());
@@ -57,7 +149,7 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
         co_return res;
     }
     if (fallback_ && (req.method() == http::verb::get || req.method() == http::verb::head))
-        co_return co_await fallback_(ctx);
+        co_return co_await guarded(fallback_, ctx);
     co_return error(http::status::not_found, "no route " + ctx.path, {}, req.version());
 }
 

@@ -1,7 +1,11 @@
 // REST routing: exact paths with per-method handlers (405 with Allow for a
 // known path and another method), prefix mounts (Engine.IO, static files),
-// CORS on /api/*, and JSON 404s. Routes are added before the server starts;
-// dispatch() is then called concurrently from every connection strand.
+// CORS on /api/*, and JSON 404s. A body sent to an /api/ route must be
+// Content-Type application/json (415 otherwise). The one place where an
+// exception from any handler becomes an answer: storage_unavailable → 503,
+// storage_refused → 422, anything else → 500 "internal error" (logged with
+// the path). Routes are added before the server starts; dispatch() is then
+// called concurrently from every connection strand.
 #pragma once
 
 #include "net/cors.hpp"
@@ -28,6 +32,10 @@ struct request_context {
     std::optional<std::string> query(std::string_view name) const;
 };
 
+// True for "application/json", any case, with or without parameters
+// ("application/json; charset=utf-8").
+bool is_json_content_type(std::string_view value);
+
 using handler = std::function<asio::awaitable<response>(request_context&)>;
 
 class router {
@@ -45,6 +53,9 @@ public:
     const net::cors_policy& cors() const { return cors_; }
 
 private:
+    asio::awaitable<response> guarded(const handler& h, request_context& ctx) const;
+    static response answer_for(std::exception_ptr failure, const request_context& ctx);
+
     net::cors_policy cors_;
     std::map<std::string, std::map<http::verb, handler>, std::less<>> routes_;
     std::vector<std::pair<std::string, handler>> mounts_;

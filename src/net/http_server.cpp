@@ -39,13 +39,36 @@ http_server::http_server(asio::io_context& ioc, server_options opts, handlers h)
     : ioc_(ioc), opts_(std::move(opts)), handlers_(std::move(h)), acceptor_(asio::make_strand(ioc)) {}
 
 void http_server::start() {
-    tcp::endpoint ep{asio::ip::make_address(opts_.host), opts_.port};
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(opts_.host, ec);
+    if (ec)
+        throw startup_error("cannot listen on " + opts_.host +
+                            ": not an IP address; set HOST to one such as 0.0.0.0 or 127.0.0.1");
+    tcp::endpoint ep{address, opts_.port};
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) fail_to_listen(ec, ep);
     bound_port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+void http_server::fail_to_listen(const boost::system::error_code& ec, const tcp::endpoint& ep) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    auto where = "cannot listen on " + opts_.host + ":" + std::to_string(ep.port()) + ": ";
+    auto port = std::to_string(ep.port());
+    if (ec == asio::error::address_in_use)
+        throw startup_error(where + "port " + port + " is already in use; set " + opts_.port_setting +
+                            " or stop the other process");
+    if (ec == asio::error::access_denied)
+        throw startup_error(where + "permission denied (ports below 1024 need privileges); set " +
+                            opts_.port_setting + " to 1024 or above");
+    if (ec == boost::system::errc::address_not_available)
+        throw startup_error(where + opts_.host + " is not an address of this machine; set HOST to one of its "
+                            "addresses, or 0.0.0.0 for all");
+    throw startup_error(where + ec.message());
 }
 
 std::size_t http_server::open_connections() const {
@@ -58,8 +81,10 @@ asio::awaitable<void> http_server::accept_loop() {
         auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || stopping_) co_return;
-            // EMFILE and friends: back off briefly rather than spin.
-            spdlog::warn("accept failed: {}", ec.message());
+            // EMFILE and friends: back off briefly rather than spin, and say so
+            // once in a while rather than 20 times a second.
+            if (auto held = accept_warnings_.admit())
+                spdlog::warn("accept failed: {}{}", ec.message(), common::suppressed_note(*held));
             asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
             co_await t.async_wait(use_tuple);
             continue;
@@ -99,17 +124,22 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         stream.expires_after(opts_.read_timeout);
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (ec) {
-            if (ec == http::error::body_limit) {
-                auto res = plain_error(http::status::payload_too_large, 11, "request body too large");
-                co_await http::async_write(stream, res, use_tuple);
-            } else if (ec == http::error::header_limit) {
-                auto res = plain_error(http::status::request_header_fields_too_large, 11, "request headers too large");
-                co_await http::async_write(stream, res, use_tuple);
-            } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-                       ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
-                       ec != asio::error::eof && ec != asio::error::bad_descriptor) {
-                auto res = plain_error(http::status::bad_request, 11, "malformed HTTP request");
-                co_await http::async_write(stream, res, use_tuple);
+            std::optional<response> answer;
+            if (ec == http::error::body_limit)
+                answer = plain_error(http::status::payload_too_large, 11, "request body too large");
+            else if (ec == http::error::header_limit)
+                answer = plain_error(http::status::request_header_fields_too_large, 11, "request headers too large");
+            else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                     ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                     ec != asio::error::eof && ec != asio::error::bad_descriptor)
+                answer = plain_error(http::status::bad_request, 11, "malformed HTTP request");
+            if (answer) {
+                stream.expires_after(opts_.read_timeout);
+                auto [wec, wn] = co_await http::async_write(stream, *answer, use_tuple);
+                if (!wec) {
+                    co_await linger_close(stream);
+                    co_return;
+                }
             }
             break;
         }
@@ -127,16 +157,59 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         state->busy = true;
         // The handler may hold the request (long-polling); no read deadline then.
         stream.expires_never();
-        response res = co_await handlers_.http(req, info);
+        std::optional<response> answered;
+        try {
+            auto op = handlers_.http(req, info);
+            answered = co_await std::move(op);
+        } catch (const std::exception& e) {
+            spdlog::error("{} {}: handler failed: {}", std::string(req.method_string()), std::string(req.target()),
+                          e.what());
+        } catch (...) {
+            spdlog::error("{} {}: handler failed", std::string(req.method_string()), std::string(req.target()));
+        }
+        response res = answered ? std::move(*answered)
+                                : plain_error(http::status::internal_server_error, req.version(), "internal error");
         if (res.find(http::field::server) == res.end()) res.set(http::field::server, "solgrid");
         bool keep = req.keep_alive() && res.keep_alive() && !stopping_ && !state->close_after;
         res.keep_alive(keep);
         stream.expires_after(opts_.read_timeout);
-        auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+        boost::system::error_code wec;
+        if (req.method() == http::verb::head) {
+            // The GET's headers, Content-Length included, and never its body:
+            // a body here would be read as the start of the next response.
+            bool may_have_body = res.result_int() >= 200 && res.result() != http::status::no_content &&
+                                 res.result() != http::status::not_modified;
+            if (may_have_body && !res.has_content_length() && !res.chunked())
+                res.content_length(res.body().payload_size());
+            http::response_serializer<net::body> sr{res};
+            auto [e, written] = co_await http::async_write_header(stream, sr, use_tuple);
+            wec = e;
+        } else {
+            auto [e, written] = co_await http::async_write(stream, res, use_tuple);
+            wec = e;
+        }
         state->busy = false;
         if (wec || !keep) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+// After an error answer the client may still be sending (a 2 MB body after
+// a 413): closing with unread data makes the kernel send a reset, which can
+// destroy the answer before the client reads it. So: send FIN, read and drop
+// what still comes, within limits, then close.
+asio::awaitable<void> http_server::linger_close(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(opts_.linger_time);
+    std::vector<char> sink(16 * 1024);
+    std::size_t total = 0;
+    while (total < opts_.linger_bytes && !stopping_) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+        if (ec) break;
+        total += n;
+    }
     stream.socket().close(ignored);
 }
 

@@ -1,9 +1,15 @@
 // The listener and the HTTP/1.1 connection loop: one coroutine per
 // connection on its own strand, keep-alive, read timeout, body and header
 // limits (413/431), WebSocket hand-off, graceful shutdown. Knows nothing of
-// routes. start() and shutdown() are called from the app's thread/coroutine.
+// routes. The one place HEAD is answered: the handler's answer to the request
+// with its headers (Content-Length of the body a GET would get), never a
+// body. After an error answer (400/413/431) the connection is closed
+// lingeringly, as nginx does, so a client still sending its body reads the
+// answer instead of a reset. start() and shutdown() are called from the
+// app's thread/coroutine.
 #pragma once
 
+#include "common/log_throttle.hpp"
 #include "net/types.hpp"
 
 #include <atomic>
@@ -19,13 +25,27 @@ struct server_options {
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
     std::chrono::seconds read_timeout{30};
+    // Lingering close after an error answer: read and discard at most this
+    // much, for at most this long, before closing.
+    std::size_t linger_bytes = 4 * 1024 * 1024;
+    std::chrono::milliseconds linger_time{3000};
+    // The setting a person changes to pick another port, for start-up errors.
+    std::string port_setting = "PORT";
+};
+
+// start() could not listen; what() says why and what to do, e.g.
+// "cannot listen on 0.0.0.0:5000: port 5000 is already in use; set PORT or
+// stop the other process".
+class startup_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 class http_server {
 public:
     http_server(asio::io_context& ioc, server_options opts, handlers h);
 
-    // Binds and starts accepting; throws std::system_error if it cannot bind.
+    // Binds and starts accepting; throws startup_error if it cannot.
     void start();
     std::uint16_t port() const { return bound_port_; }
 
@@ -39,6 +59,8 @@ private:
     struct conn;
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(tcp::socket socket);
+    asio::awaitable<void> linger_close(beast::tcp_stream& stream);
+    [[noreturn]] void fail_to_listen(const boost::system::error_code& ec, const tcp::endpoint& ep);
     void close_idle(bool force);
 
     asio::io_context& ioc_;
@@ -47,6 +69,7 @@ private:
     tcp::acceptor acceptor_;
     std::uint16_t bound_port_ = 0;
     std::atomic<bool> stopping_{false};
+    common::log_throttle accept_warnings_{std::chrono::seconds(10)};
 
     mutable std::mutex mutex_;
     std::unordered_map<conn*, std::shared_ptr<conn>> conns_;

@@ -1,6 +1,8 @@
 // Common HTTP types of the network layer.
 #pragma once
 
+#include "net/body.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,7 +19,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
+// Text bodies as string_body, or a file streamed from disk (net/body.hpp).
+using response = http::response<net::body>;
 
 struct request_info {
     tcp::endpoint remote;

@@ -68,3 +68,20 @@ TEST(ParseRelayPatch, RejectsNonBooleansUnknownKeysAndEmpty) {
     EXPECT_FALSE(parse_relay_patch("{}").value);
     EXPECT_FALSE(parse_relay_patch("[]").value);
 }
+
+TEST(ParseBodies, ADuplicateKeyIsRefusedNamingIt) {
+    // issue 11 A6: {"A":true,"A":false} meant one of the two, silently.
+    auto p = parse_relay_patch(R"({"A":true,"A":false})");
+    EXPECT_FALSE(p.value);
+    EXPECT_EQ(p.problem.field, "A");
+    EXPECT_NE(p.problem.message.find("duplicate"), std::string::npos);
+    auto escaped = parse_relay_patch(R"({"B":true,"\u0042":false})");
+    EXPECT_FALSE(escaped.value);
+    EXPECT_EQ(escaped.problem.field, "B");
+    auto r = parse_reading(R"({"soc":50,"solar_w":1,"lux":1,"soc":99})");
+    EXPECT_FALSE(r.value);
+    EXPECT_EQ(r.problem.field, "soc");
+    auto nested = parse_reading(R"({"soc":50,"solar_w":1,"lux":1,"relays":{"A":true,"A":false}})");
+    EXPECT_FALSE(nested.value);
+    EXPECT_EQ(nested.problem.field, "relays.A");
+}
