@@ -13,8 +13,7 @@ device_link::device_link(const config::config& cfg, asio::io_context& ioc, domai
     : ioc_(ioc),
       relays_(relays),
       arduino_url_(cfg.arduino_url),
-      monitor_(events, cfg.device_interval, cfg.device_offline_after),
-      post_handler_(std::make_shared<http_api::device_post_handler>(relays, monitor_)) {
+      monitor_(events, cfg.device_interval, cfg.device_offline_after) {
     if (arduino_url_.empty()) {
         spdlog::info("ARDUINO_URL not set: relay changes reach a device only through its sensor-post replies");
         return;

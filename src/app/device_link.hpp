@@ -2,8 +2,8 @@
 // domain/ and http/ parts, which none of those layers may do itself), built
 // from the config in one piece so the server only has to hold it: health tracking (device_monitor), and when
 // ARDUINO_URL is set the HTTP gateway and the relay commander that pushes
-// every desired-state change to it. Also provides the routes and the
-// sensor-post handler. Construct on the main thread before the server runs
+// every desired-state change to it. Also provides the device routes; its
+// monitor takes sensor posts (domain::sensor_ingest). Construct on the main thread before the server runs
 // (it hooks relay_service then); start() once the io_context is about to
 // run; stop() from the shutdown path. Throws std::runtime_error from the
 // constructor if ARDUINO_URL cannot be used.
@@ -29,7 +29,6 @@ public:
     device_link(const config::config& cfg, asio::io_context& ioc, domain::relay_service& relays,
                 domain::notifier& events);
 
-    std::shared_ptr<http_api::device_post_handler> post_handler() const { return post_handler_; }
     void add_routes(http_api::router& r);
 
     void start();
@@ -44,7 +43,6 @@ private:
     domain::device_monitor monitor_;
     std::unique_ptr<device::http_device_gateway> gateway_;
     std::unique_ptr<domain::device_commander> commander_;
-    std::shared_ptr<http_api::device_post_handler> post_handler_;
 };
 
 }  // namespace solgrid::app

@@ -94,6 +94,7 @@ int run_server(const config::config& cfg) {
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
     device_link device(cfg, ioc, relays, events);  // health, relay commands to ARDUINO_URL
+    domain::sensor_ingest ingest(readings, relays, &device.monitor());  // POST /api/data/solar
 
     // Load the current state before the first request can ask for it.
     {
@@ -115,11 +116,10 @@ int run_server(const config::config& cfg) {
     router.mount(live.engine().path(), [&live](http_api::request_context& rc) {
         return live.engine().handle_http(rc.req, rc.info);
     });
-    http_api::api_context api{readings, relays, cfg.battery_capacity_wh,
+    http_api::api_context api{readings, relays, ingest, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
                               [&live] { return live.stats(); }};
     api.limits = {cfg.solar_w_max, cfg.lux_max};
-    api.device_post = device.post_handler();
     http_api::add_api_routes(router, api);
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});

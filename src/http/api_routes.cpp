@@ -1,7 +1,6 @@
 #include "http/api_routes.hpp"
 
 #include "common/json_parse.hpp"
-#include "http/device_routes.hpp"
 #include "http/json_response.hpp"
 #include "domain/energy.hpp"
 
@@ -28,39 +27,16 @@ std::optional<boost::json::object> parse_object(std::string_view body, domain::r
     return std::move(parsed.value->as_object());
 }
 
-// A finite JSON number, or nullopt (strings, booleans, null are not numbers).
-std::optional<double> number(const boost::json::value& v) {
-    if (v.is_int64()) return static_cast<double>(v.as_int64());
-    if (v.is_uint64()) return static_cast<double>(v.as_uint64());
-    if (v.is_double()) return v.as_double();
-    return std::nullopt;
-}
-
 }  // namespace
 
-parsed_reading parse_reading(std::string_view body, const domain::reading_limits& limits) {
-    parsed_reading out;
-    auto obj = parse_object(body, out.problem);
-    if (!obj) return out;
-    domain::reading r;
-    const auto* soc = obj->if_contains("soc");
-    if (!soc) return out.problem = {"soc", "soc is required"}, out;
-    auto soc_n = number(*soc);
-    // An integral float (85.0, as some microcontroller JSON writers print) is an integer.
-    if (!soc_n || std::floor(*soc_n) != *soc_n)
-        return out.problem = {"soc", "soc must be an integer between 0 and 100"}, out;
-    if (*soc_n < 0 || *soc_n > 100) return out.problem = {"soc", "soc must be an integer between 0 and 100"}, out;
-    r.soc = static_cast<int>(*soc_n);
-    for (auto [name, target] : {std::pair{"solar_w", &r.solar_w}, std::pair{"lux", &r.lux}}) {
-        const auto* v = obj->if_contains(name);
-        if (!v) return out.problem = {name, std::string(name) + " is required"}, out;
-        auto n = number(*v);
-        if (!n) return out.problem = {name, std::string(name) + " must be a number >= 0"}, out;
-        *target = *n;
+domain::parsed_sensor_post parse_sensor_body(std::string_view body, const domain::reading_limits& limits) {
+    auto parsed = common::parse_json_strict(body);
+    if (!parsed.value) {
+        domain::parsed_sensor_post out;
+        out.problem = {parsed.duplicate_key, parsed.error};
+        return out;
     }
-    if (auto bad = domain::check(r, limits)) return out.problem = *bad, out;
-    out.value = r;
-    return out;
+    return domain::parse_sensor_post(*parsed.value, limits);
 }
 
 parsed_patch parse_relay_patch(std::string_view body) {
@@ -85,20 +61,15 @@ void add_api_routes(router& r, api_context ctx) {
     const auto started = std::chrono::steady_clock::now();
 
     r.add(http::verb::post, "/api/data/solar", [c](request_context& rc) -> asio::awaitable<response> {
-        auto parsed = parse_reading(rc.req.body(), c->limits);
+        // Parsed once: the reading and the device's relay report, both checked
+        // before anything is stored.
+        auto parsed = parse_sensor_body(rc.req.body(), c->limits);
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
-        device_post_handler::parsed device;  // its optional relay report, checked before anything is stored
-        if (c->device_post) device = c->device_post->parse(rc.req.body());
-        if (device.problem)
-            co_return error(http::status::bad_request, device.problem->message, device.problem->field,
-                            rc.req.version());
         // storage_unavailable → 503 in router::dispatch: nothing was stored then.
-        auto stored = co_await c->readings.record(*parsed.value);
-        auto data = domain::readings_service::to_json(stored);
-        data["id"] = stored.id;
-        if (c->device_post) c->device_post->accepted(device, rc.info, data);
-        co_return success(http::status::created, "sensor data saved", data, rc.req.version());
+        auto result = co_await c->ingest.ingest(std::move(*parsed.value), rc.info.remote.address().to_string());
+        co_return success(http::status::created, "sensor data saved", domain::sensor_ingest::reply_json(result),
+                          rc.req.version());
     });
 
     r.add(http::verb::get, "/api/data/latest", [c](request_context& rc) -> asio::awaitable<response> {

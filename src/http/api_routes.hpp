@@ -6,30 +6,26 @@
 
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
+#include "domain/sensor_ingest.hpp"
 #include "http/router.hpp"
 
 namespace solgrid::http_api {
 
-class device_post_handler;  // http/device_routes.hpp
-
 struct api_context {
     domain::readings_service& readings;
     domain::relay_service& relays;
+    domain::sensor_ingest& ingest;                 // POST /api/data/solar
     double battery_capacity_wh = 10000.0;
     std::string storage_kind;                      // "sqlite" / "mysql"
     // /healthz: why the database is not usable (nullopt while it is).
     std::function<std::optional<std::string>()> storage_problem;
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
-    std::shared_ptr<device_post_handler> device_post;   // device side of sensor posts, optional
     domain::reading_limits limits;                       // SOLAR_W_MAX, LUX_MAX
 };
 
-// Parses a sensor POST body into a reading, or says which field is wrong.
-struct parsed_reading {
-    std::optional<domain::reading> value;
-    domain::rule_violation problem;
-};
-parsed_reading parse_reading(std::string_view body, const domain::reading_limits& limits = {});
+// A sensor POST body (strict JSON: a repeated key is refused, naming it)
+// as the domain reads it, or which field is wrong.
+domain::parsed_sensor_post parse_sensor_body(std::string_view body, const domain::reading_limits& limits = {});
 
 // Parses a relay update body ({"A":true,...}, any subset, booleans only).
 struct parsed_patch {

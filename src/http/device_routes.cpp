@@ -1,30 +1,11 @@
 #include "http/device_routes.hpp"
 
-#include "common/json_parse.hpp"
 #include "domain/device_protocol.hpp"
 #include "http/json_response.hpp"
 
 #include <boost/json.hpp>
 
 namespace solgrid::http_api {
-
-device_post_handler::parsed device_post_handler::parse(std::string_view body) const {
-    parsed out;
-    auto doc = common::parse_json_strict(body);
-    if (!doc.value) return out;  // parse_reading has already said what is wrong
-    auto found = domain::find_relay_report(*doc.value, false);
-    out.report = found.value;
-    out.problem = found.problem;
-    return out;
-}
-
-void device_post_handler::accepted(const parsed& p, const net::request_info& info, boost::json::object& reply_data) {
-    monitor_.seen(info.remote.address().to_string());
-    if (p.report) relays_.report(*p.report);
-    auto desired = relays_.desired();
-    reply_data["relays"] = domain::relay_service::to_json(desired.state);
-    reply_data["relay_version"] = desired.version;
-}
 
 namespace {
 

@@ -205,10 +205,7 @@ void add_history_routes(router& r, history_context ctx) {
                                   {"field", "to"},
                                   {"limit", c->history.settings().max_rows}};
             co_return json(http::status::bad_request, o, rc.req.version());
-        } catch (const domain::storage_unavailable&) {
-            co_return error(http::status::service_unavailable, "database unavailable; history cannot be read", {},
-                            rc.req.version());
-        }
+        }  // storage_unavailable → 503 in router::dispatch
     });
 
     r.add(http::verb::get, "/api/energy/summary", [c](request_context& rc) -> asio::awaitable<response> {
@@ -227,20 +224,15 @@ void add_history_routes(router& r, history_context ctx) {
         }
         o["day_start"] = domain::to_iso8601(domain::floor_day(now, settings.utc_offset));
         o["utc_offset_hours"] = settings.utc_offset.count();
-        try {
-            auto today = co_await c->history.day_so_far(now);
-            o["samples_today"] = today ? today->samples : 0;
-            o["solar_wh_today"] = today ? today->solar_wh : 0.0;
-            if (today) {
-                o["soc_min_today"] = today->soc_min;
-                o["soc_max_today"] = today->soc_max;
-            } else {
-                o["soc_min_today"] = nullptr;
-                o["soc_max_today"] = nullptr;
-            }
-        } catch (const domain::storage_unavailable&) {
-            co_return error(http::status::service_unavailable, "database unavailable; summary cannot be computed", {},
-                            rc.req.version());
+        auto today = co_await c->history.day_so_far(now);  // storage_unavailable → 503 in router::dispatch
+        o["samples_today"] = today ? today->samples : 0;
+        o["solar_wh_today"] = today ? today->solar_wh : 0.0;
+        if (today) {
+            o["soc_min_today"] = today->soc_min;
+            o["soc_max_today"] = today->soc_max;
+        } else {
+            o["soc_min_today"] = nullptr;
+            o["soc_max_today"] = nullptr;
         }
         co_return success(http::status::ok, "energy summary", o, rc.req.version());
     });

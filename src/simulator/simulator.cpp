@@ -236,6 +236,7 @@ int run_simulator(const simulator_options& o) {
     sopts.host = o.host;
     sopts.port = o.port;
     sopts.body_limit = 16 * 1024;
+    sopts.port_setting = "--port";  // what the message tells a person to change
     sopts.read_timeout = std::chrono::seconds(10);
     net::http_server http(ioc, sopts, device.handlers());
     http.start();

@@ -5,17 +5,17 @@
 using namespace solgrid::http_api;
 
 TEST(ParseReading, AcceptsTheSeedsExample) {
-    auto r = parse_reading(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
+    auto r = parse_sensor_body(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
     ASSERT_TRUE(r.value);
-    EXPECT_EQ(r.value->soc, 85);
-    EXPECT_DOUBLE_EQ(r.value->solar_w, 120);
-    EXPECT_DOUBLE_EQ(r.value->lux, 35000);
+    EXPECT_EQ(r.value->value.soc, 85);
+    EXPECT_DOUBLE_EQ(r.value->value.solar_w, 120);
+    EXPECT_DOUBLE_EQ(r.value->value.lux, 35000);
 }
 
 TEST(ParseReading, AcceptsFractionalPowerAndIntegralFloatSoc) {
-    auto r = parse_reading(R"({"soc": 85.0, "solar_w": 120.5, "lux": 0})");
+    auto r = parse_sensor_body(R"({"soc": 85.0, "solar_w": 120.5, "lux": 0})");
     ASSERT_TRUE(r.value);
-    EXPECT_EQ(r.value->soc, 85);
+    EXPECT_EQ(r.value->value.soc, 85);
 }
 
 TEST(ParseReading, NamesTheBadField) {
@@ -37,7 +37,7 @@ TEST(ParseReading, NamesTheBadField) {
         {R"({"soc": 1e300, "solar_w": 1, "lux": 1})", "soc"},
     };
     for (auto& c : cases) {
-        auto r = parse_reading(c.body);
+        auto r = parse_sensor_body(c.body);
         EXPECT_FALSE(r.value) << c.body;
         EXPECT_EQ(r.problem.field, c.field) << c.body;
         EXPECT_FALSE(r.problem.message.empty());
@@ -46,7 +46,7 @@ TEST(ParseReading, NamesTheBadField) {
 
 TEST(ParseReading, RejectsMalformedJsonAndNonObjects) {
     for (auto body : {"", "{", "[1,2]", "42", "{\"soc\":}", "null"}) {
-        auto r = parse_reading(body);
+        auto r = parse_sensor_body(body);
         EXPECT_FALSE(r.value) << body;
         EXPECT_FALSE(r.problem.message.empty());
     }
@@ -78,10 +78,10 @@ TEST(ParseBodies, ADuplicateKeyIsRefusedNamingIt) {
     auto escaped = parse_relay_patch(R"({"B":true,"\u0042":false})");
     EXPECT_FALSE(escaped.value);
     EXPECT_EQ(escaped.problem.field, "B");
-    auto r = parse_reading(R"({"soc":50,"solar_w":1,"lux":1,"soc":99})");
+    auto r = parse_sensor_body(R"({"soc":50,"solar_w":1,"lux":1,"soc":99})");
     EXPECT_FALSE(r.value);
     EXPECT_EQ(r.problem.field, "soc");
-    auto nested = parse_reading(R"({"soc":50,"solar_w":1,"lux":1,"relays":{"A":true,"A":false}})");
+    auto nested = parse_sensor_body(R"({"soc":50,"solar_w":1,"lux":1,"relays":{"A":true,"A":false}})");
     EXPECT_FALSE(nested.value);
     EXPECT_EQ(nested.problem.field, "relays.A");
 }
