@@ -31,6 +31,18 @@ parsed_sensor_post parse(std::string_view text, reading_limits limits = {}) {
     return parse_sensor_post(boost::json::parse(text), limits);
 }
 
+// The services a sensor post goes through, over in-memory stores.
+struct ingest_fixture : ::testing::Test {
+    asio::io_context ioc;
+    memory_reading_store readings_store;
+    test::memory_relay_store relay_store;
+    test::recording_notifier events;
+    readings_service readings{readings_store, events};
+    relay_service relays{relay_store, events};
+    device_monitor monitor{events, std::chrono::seconds(2), 3};
+    sensor_ingest ingest{readings, relays, &monitor};
+};
+
 }  // namespace
 
 TEST(SensorPost, ParsesTheSeedsExampleAndIntegralFloatSoc) {
@@ -77,16 +89,9 @@ TEST(SensorPost, NamesTheBadField) {
     }
 }
 
-TEST(SensorIngest, StoresBroadcastsMarksTheDeviceSeenAndRepliesWithTheDesiredRelays) {
-    asio::io_context ioc;
-    memory_reading_store readings_store;
-    test::memory_relay_store relay_store;
-    test::recording_notifier events;
-    readings_service readings(readings_store, events);
-    relay_service relays(relay_store, events);
-    device_monitor monitor(events, std::chrono::seconds(2), 3);
-    sensor_ingest ingest(readings, relays, &monitor);
+using SensorIngest = ingest_fixture;
 
+TEST_F(SensorIngest, StoresBroadcastsMarksTheDeviceSeenAndRepliesWithTheDesiredRelays) {
     relay_patch on_b;
     on_b.on[1] = true;
     test::run(ioc, relays.update(on_b, "api"));
@@ -108,16 +113,8 @@ TEST(SensorIngest, StoresBroadcastsMarksTheDeviceSeenAndRepliesWithTheDesiredRel
     EXPECT_EQ(reply.at("relay_version"), result.desired.version);
 }
 
-TEST(SensorIngest, AStoreFailureStoresAndAnnouncesNothing) {
-    asio::io_context ioc;
-    memory_reading_store readings_store;
+TEST_F(SensorIngest, AStoreFailureStoresAndAnnouncesNothing) {
     readings_store.fail = true;
-    test::memory_relay_store relay_store;
-    test::recording_notifier events;
-    readings_service readings(readings_store, events);
-    relay_service relays(relay_store, events);
-    device_monitor monitor(events, std::chrono::seconds(2), 3);
-    sensor_ingest ingest(readings, relays, &monitor);
     auto post = parse(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
     EXPECT_THROW(test::run(ioc, ingest.ingest(*post.value, "192.0.2.7")), storage_unavailable);
     EXPECT_TRUE(events.of("new_sun_data").empty());

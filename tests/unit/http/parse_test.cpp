@@ -4,44 +4,12 @@
 
 using namespace solgrid::http_api;
 
+// What the fields of a sensor post must be is the domain's (tests/unit/domain/
+// sensor_ingest_test.cpp); here: the JSON text itself.
 TEST(ParseReading, AcceptsTheSeedsExample) {
     auto r = parse_sensor_body(R"({"soc": 85, "solar_w": 120, "lux": 35000})");
     ASSERT_TRUE(r.value);
     EXPECT_EQ(r.value->value.soc, 85);
-    EXPECT_DOUBLE_EQ(r.value->value.solar_w, 120);
-    EXPECT_DOUBLE_EQ(r.value->value.lux, 35000);
-}
-
-TEST(ParseReading, AcceptsFractionalPowerAndIntegralFloatSoc) {
-    auto r = parse_sensor_body(R"({"soc": 85.0, "solar_w": 120.5, "lux": 0})");
-    ASSERT_TRUE(r.value);
-    EXPECT_EQ(r.value->value.soc, 85);
-}
-
-TEST(ParseReading, NamesTheBadField) {
-    struct tc {
-        const char* body;
-        const char* field;
-    } cases[] = {
-        {R"({"solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": "85", "solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": 85.5, "solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": 101, "solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": -3, "solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": true, "solar_w": 1, "lux": 1})", "soc"},
-        {R"({"soc": 50, "lux": 1})", "solar_w"},
-        {R"({"soc": 50, "solar_w": -1, "lux": 1})", "solar_w"},
-        {R"({"soc": 50, "solar_w": null, "lux": 1})", "solar_w"},
-        {R"({"soc": 50, "solar_w": 1, "lux": "bright"})", "lux"},
-        {R"({"soc": 50, "solar_w": 1, "lux": -1})", "lux"},
-        {R"({"soc": 1e300, "solar_w": 1, "lux": 1})", "soc"},
-    };
-    for (auto& c : cases) {
-        auto r = parse_sensor_body(c.body);
-        EXPECT_FALSE(r.value) << c.body;
-        EXPECT_EQ(r.problem.field, c.field) << c.body;
-        EXPECT_FALSE(r.problem.message.empty());
-    }
 }
 
 TEST(ParseReading, RejectsMalformedJsonAndNonObjects) {
