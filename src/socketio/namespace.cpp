@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
+
 namespace solgrid::socketio {
 namespace {
 
@@ -19,18 +21,44 @@ bool matches(const std::string& sid, const std::set<std::string>& socket_rooms, 
 
 }  // namespace
 
+namespace {
+
+// The offset variant of an encoded broadcast: its text packet with `,"seq"`
+// spliced in before the closing bracket of the argument array (an EVENT's
+// data is always a JSON array, so the text ends with ']'); binary
+// attachments are shared with the plain variant. A copy of bytes, not a
+// second JSON encoding.
+std::vector<engineio::outgoing_ptr> with_offset(const std::vector<engineio::outgoing_ptr>& plain, std::uint64_t seq) {
+    std::vector<engineio::outgoing_ptr> out(plain);
+    const auto& text = plain.front()->data;
+    auto o = std::make_shared<engineio::outgoing>();
+    char digits[24];
+    int n = std::snprintf(digits, sizeof digits, ",\"%llu\"]", static_cast<unsigned long long>(seq));
+    o->data.reserve(text.size() + static_cast<std::size_t>(n));
+    o->data.append(text, 0, text.size() - 1);
+    o->data.append(digits, static_cast<std::size_t>(n));
+    out.front() = std::move(o);
+    return out;
+}
+
+}  // namespace
+
 void namespace_::emit(std::string_view event, payload args, const std::vector<std::string>& rooms,
                       const std::vector<std::string>& except) {
     auto now = std::chrono::steady_clock::now();
+    // Encoded once (outside the lock); every recipient's queue shares these bytes.
+    auto plain = to_wire(make_event(name_, event, args));
     std::lock_guard lock(mutex_);
     std::uint64_t seq = 0;
+    // With recovery on, a second variant carries the offset as its last
+    // argument, as socket.io >= 4.6 does, for the sockets that keep offsets
+    // (socket::offsets_) and for the replay buffer; every other socket gets
+    // the event as emitted, so a handler taking one argument gets one.
+    std::vector<engineio::outgoing_ptr> offset;
     if (recovery_enabled()) {
-        // The offset rides as the last argument, as socket.io ≥ 4.6 does.
         seq = ++seq_;
-        args.args.push_back(boost::json::string(std::to_string(seq)));
+        offset = with_offset(plain, seq);
     }
-    // Encoded once; every recipient's queue shares these bytes.
-    auto wire = to_wire(make_event(name_, event, args));
 
     // At a calm rate each event is written to each idle client at once
     // (lowest latency); past a burst threshold, frames queue on the clients'
@@ -42,30 +70,42 @@ void namespace_::emit(std::string_view event, payload args, const std::vector<st
     }
     ++window_events_;
     const bool write_now = !busy_;
-    // Framed once too, for the clients it can be written to at once.
-    std::vector<std::string> frames;
-    if (write_now) {
-        frames.reserve(wire.size());
-        for (const auto& w : wire) frames.push_back(engineio::ws_frame_of(*w));
-    }
-    auto send_all = [&](engineio::session& session) {
-        for (std::size_t i = 0; i < wire.size(); ++i)
-            session.send(wire[i], write_now ? std::string_view(frames[i]) : std::string_view(), write_now);
+    // Framed once too, per variant, for the clients it can be written to at
+    // once (the offset variant only if some target keeps offsets).
+    struct variant {
+        const std::vector<engineio::outgoing_ptr>* wire;
+        std::vector<std::string> frames;
+        bool framed = false;
+        void frame(bool now) {
+            if (framed || !now) return;
+            framed = true;
+            frames.reserve(wire->size());
+            for (const auto& w : *wire) frames.push_back(engineio::ws_frame_of(*w));
+        }
+        std::string_view frame_at(std::size_t i) const { return framed ? std::string_view(frames[i]) : std::string_view(); }
     };
-    auto deliver = [&](socket& s) {
-        send_all(*s.session_);
+    variant v_plain{&plain, {}}, v_offset{&offset, {}};
+    auto send_all = [&](socket& s) {
+        auto& v = s.offsets_ && seq ? v_offset : v_plain;
+        v.frame(write_now);
+        for (std::size_t i = 0; i < v.wire->size(); ++i) s.session_->send((*v.wire)[i], v.frame_at(i), write_now);
         if (seq) s.last_seq_ = seq;
     };
     if (rooms.empty() && except.empty()) {
-        // Everyone: the sessions in one flat list, each packet to all of
-        // them at once (the idle WebSockets' writes go out in batches).
-        thread_local std::vector<engineio::session*> targets;
+        // Everyone: the sessions in one flat list per variant, each packet
+        // to all of them at once (the idle WebSockets' writes go out in batches).
+        thread_local std::vector<engineio::session*> targets, offset_targets;
         targets.clear();
+        offset_targets.clear();
         targets.reserve(members_.size());
-        for (const auto& m : members_) targets.push_back(m.session);
-        for (std::size_t i = 0; i < wire.size(); ++i)
-            engineio::session::send_to_each(targets, wire[i], write_now ? std::string_view(frames[i]) : std::string_view(),
-                                            write_now);
+        for (const auto& m : members_) (m.sock->offsets_ && seq ? offset_targets : targets).push_back(m.session);
+        for (auto* v : {&v_plain, &v_offset}) {
+            auto& to = v == &v_plain ? targets : offset_targets;
+            if (to.empty()) continue;
+            v->frame(write_now);
+            for (std::size_t i = 0; i < v->wire->size(); ++i)
+                engineio::session::send_to_each(to, (*v->wire)[i], v->frame_at(i), write_now);
+        }
         if (seq)
             for (const auto& m : members_) m.sock->last_seq_ = seq;
     } else if (!rooms.empty()) {
@@ -73,7 +113,7 @@ void namespace_::emit(std::string_view event, payload args, const std::vector<st
         auto consider = [&](const std::string& sid) {
             if (!done.insert(sid).second) return;
             auto s = sockets_.find(sid);
-            if (s != sockets_.end() && matches(sid, s->second->rooms_, {}, except)) deliver(*s->second);
+            if (s != sockets_.end() && matches(sid, s->second->rooms_, {}, except)) send_all(*s->second);
         };
         for (const auto& room : rooms) {
             if (sockets_.count(room)) consider(room);  // a socket's own room
@@ -83,11 +123,11 @@ void namespace_::emit(std::string_view event, payload args, const std::vector<st
         }
     } else {
         for (auto& [id, s] : sockets_)
-            if (matches(id, s->rooms_, {}, except)) deliver(*s);
+            if (matches(id, s->rooms_, {}, except)) send_all(*s);
     }
 
     if (seq) {
-        replay_.push_back({seq, now, std::move(wire), rooms, except});
+        replay_.push_back({seq, now, std::move(offset), rooms, except});
         expire_locked(now);
     }
 }

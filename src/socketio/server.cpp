@@ -130,9 +130,16 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     hs.time = now_iso8601();
 
     std::optional<namespace_::restored> restored;
+    bool keeps_offsets = false;
     if (nsp.recovery_enabled()) {
         auto* pid = hs.auth.if_contains("pid");
         if (pid && pid->is_string()) {
+            // Only a client that implements recovery sends back the pid we
+            // gave it (socket.io-client >= 4.6, on every reconnection): it
+            // keeps offsets, so its broadcasts carry them from now on.
+            // Others (python-socketio, older clients) never get the extra
+            // argument their one-argument handlers would choke on.
+            keeps_offsets = true;
             std::optional<std::string> offset;
             if (auto* off = hs.auth.if_contains("offset"); off && off->is_string())
                 offset = std::string(off->as_string());
@@ -144,6 +151,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
 
     auto sock = std::make_shared<socket>(restored ? restored->sid : engineio::random_id(), nsp, s, std::move(hs));
     if (nsp.recovery_enabled()) sock->pid_ = restored ? restored->pid : engineio::random_id();
+    sock->offsets_ = keeps_offsets;
     if (restored) {
         sock->recovered_ = true;
         sock->data = std::move(restored->data);

@@ -29,6 +29,9 @@ public:
     namespace_& nsp() { return nsp_; }
     const socketio::handshake& handshake() const { return handshake_; }
     bool recovered() const { return recovered_; }
+    // True if broadcasts reach it with the recovery offset as their last
+    // argument (a client that presented a pid at CONNECT; see namespace_::emit).
+    bool keeps_offsets() const { return offsets_; }
     bool connected() const { return connected_.load(); }
 
     // Application data kept across a recovered reconnection (strand only).
@@ -75,6 +78,9 @@ private:
     std::atomic<bool> connected_{true};
     std::uint64_t last_seq_ = 0;  // newest broadcast offset queued to it (under the namespace lock)
     std::size_t member_ = 0;      // its index in the namespace's members_ (under the namespace lock)
+    // Broadcasts carry the recovery offset as their last argument: set at
+    // CONNECT when the client presented a pid (it keeps offsets), fixed after.
+    bool offsets_ = false;
 
     std::unordered_map<std::string, event_handler> handlers_;
     event_handler any_;

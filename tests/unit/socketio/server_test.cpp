@@ -574,7 +574,7 @@ TEST_F(SioServer, RecoveryReplaysWhatWasMissedWithTheSameIdAndRooms) {
     sockets[0]->data["name"] = "kept";
 
     root().emit("news", args({1}));
-    EXPECT_EQ(first.next(), R"(42["news",1,"1"])");  // the offset rides last
+    EXPECT_EQ(first.next(), R"(42["news",1])");  // a first connection gets no offset
     first.drop(engineio::close_reason::transport_close);
     ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
 
@@ -686,7 +686,7 @@ TEST_F(SioServer, NoRecoveryOnceWhatWasMissedHasExpired) {
     auto sid = first.connect();
     auto pid = std::string(first.last_connect.at("pid").as_string());
     root().emit("tick", {});
-    EXPECT_EQ(first.next(), R"(42["tick","1"])");
+    EXPECT_EQ(first.next(), R"(42["tick"])");
     first.drop();
     ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
     root().emit("tick", {});
@@ -702,4 +702,56 @@ TEST_F(SioServer, NoOffsetsWithoutRecovery) {
     c.connect();
     root().emit("plain", args({1}));
     EXPECT_EQ(c.next(), R"(42["plain",1])");
+}
+
+TEST_F(SioServer, OffsetsOnlyForClientsThatPresentedAPid) {
+    // A client with one-argument handlers (python-socketio) never sends a
+    // pid and must get each event exactly as emitted; socket.io-client
+    // sends its pid on every reconnection, and from then on gets offsets.
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());  // still offered
+    EXPECT_FALSE(sockets.back()->keeps_offsets());
+    client plain(ioc, *sio);
+    plain.connect();
+    root().emit("news", args({1}));
+    EXPECT_EQ(first.next(), R"(42["news",1])");
+    EXPECT_EQ(plain.next(), R"(42["news",1])");
+    root().to(sid).emit("to-one", args({2}));  // the targeted path too
+    EXPECT_EQ(first.next(), R"(42["to-one",2])");
+
+    // Dropped with offset 2 queued to it; back with its pid and no offset
+    // (it never saw one): what it missed, then live events, with offsets.
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 1; }));
+    root().emit("missed", args({3}));
+    EXPECT_EQ(plain.next(), R"(42["missed",3])");
+    client again(ioc, *sio);
+    EXPECT_EQ(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);
+    EXPECT_TRUE(sockets.back()->recovered());
+    EXPECT_TRUE(sockets.back()->keeps_offsets());
+    EXPECT_EQ(again.next(), R"(42["missed",3,"3"])");
+    root().emit("live", args({4}));
+    EXPECT_EQ(again.next(), R"(42["live",4,"4"])");
+    EXPECT_EQ(plain.next(), R"(42["live",4])");  // same broadcast, no offset
+    root().except("nobody").emit("binary", [] {
+        socketio::payload p;
+        p.args.push_back(json::object{{"_placeholder", true}, {"num", 0}});
+        p.attachments.push_back("\x01\x02");
+        return p;
+    }());
+    EXPECT_EQ(again.next(), R"(451-["binary",{"_placeholder":true,"num":0},"5"])");
+    EXPECT_EQ(again.next(), "bAQI=");
+    EXPECT_EQ(plain.next(), R"(451-["binary",{"_placeholder":true,"num":0}])");
+    EXPECT_EQ(plain.next(), "bAQI=");
+
+    // A pid the server no longer knows: not recovered, but the client keeps
+    // offsets all the same.
+    client stranger(ioc, *sio);
+    EXPECT_NE(stranger.connect("/", R"({"pid":"expired"})"), sid);
+    EXPECT_FALSE(sockets.back()->recovered());
+    EXPECT_TRUE(sockets.back()->keeps_offsets());
+    root().emit("hello", {});
+    EXPECT_EQ(stranger.next(), R"(42["hello","6"])");
 }
