@@ -10,6 +10,7 @@
 // ping_timeout; protocol errors close it with a reason the upper layer sees.
 #pragma once
 
+#include "engineio/error.hpp"
 #include "engineio/packet.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <map>
@@ -115,14 +117,17 @@ public:
 
     // --- used by engineio::server, on the strand ---
     void start_heartbeat();
-    // A long-polling GET: the payload to answer with, or nullopt → 400.
-    asio::awaitable<std::optional<std::string>> poll();
-    // A long-polling POST body: empty on success, else the error message.
-    std::string post(std::string_view body);
+    // A long-polling GET: the payload to answer with, or the error
+    // (engineio::error) the request is refused with.
+    asio::awaitable<boost::system::result<std::string>> poll();
+    // A long-polling POST body: no error on success.
+    boost::system::error_code post(std::string_view body);
     // The same, for a caller on another strand (co_spawn it here).
-    asio::awaitable<std::string> post_async(std::string body);
-    // True if a WebSocket may take over this polling session now.
-    asio::awaitable<bool> can_upgrade();
+    asio::awaitable<boost::system::error_code> post_async(std::string body);
+    // No error if a WebSocket may take over this polling session now;
+    // error::unknown_sid if it has closed, error::already_upgraded if it
+    // has (or is getting) a WebSocket.
+    asio::awaitable<boost::system::error_code> can_upgrade();
     // Takes a WebSocket (already upgraded at HTTP level, on this strand).
     // `probe` = upgrade of a polling session (2probe/3probe/5 follows).
     void attach_websocket(tcp::socket socket, bool probe);

@@ -78,7 +78,8 @@ public:
 // The result of one poll(), filled in when it completes.
 struct poll_result {
     bool done = false;
-    std::optional<std::string> body;  // nullopt: the server would answer 400
+    std::optional<std::string> body;  // nullopt: the server answers with `error`
+    boost::system::error_code error;
 };
 using poll_handle = std::shared_ptr<poll_result>;
 
@@ -96,9 +97,12 @@ public:
     poll_handle start_poll() {
         auto r = std::make_shared<poll_result>();
         asio::co_spawn(session->executor(), session->poll(),
-                       [r](std::exception_ptr e, std::optional<std::string> body) {
+                       [r](std::exception_ptr e, boost::system::result<std::string> body) {
                            if (e) std::rethrow_exception(e);
-                           r->body = std::move(body);
+                           if (body)
+                               r->body = std::move(*body);
+                           else
+                               r->error = body.error();
                            r->done = true;
                        });
         return r;
@@ -108,16 +112,17 @@ public:
     std::optional<std::string> poll() {
         auto r = start_poll();
         EXPECT_TRUE(run_until(ioc_, [&] { return r->done; })) << "poll() never returned";
+        last_poll_error = r->error;
         return r->body;
     }
 
-    // A POST body, on the strand; the error text or "".
+    // A POST body, on the strand; the error's message or "".
     std::string post(std::string body) {
         std::optional<std::string> out;
         asio::co_spawn(session->executor(), session->post_async(std::move(body)),
-                       [&out](std::exception_ptr e, std::string problem) {
+                       [&out](std::exception_ptr e, boost::system::error_code problem) {
                            if (e) std::rethrow_exception(e);
-                           out = std::move(problem);
+                           out = problem ? problem.message() : std::string();
                        });
         EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); })) << "post() never returned";
         return out.value_or("no answer");
@@ -130,6 +135,7 @@ public:
 
     engineio::session_ptr session;
     std::atomic<int> gone{0};
+    boost::system::error_code last_poll_error;  // of the last poll() refused
 
 private:
     asio::io_context& ioc_;
