@@ -176,9 +176,9 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
         if (req.method() != http::verb::get) co_return error_response(req, error::bad_handshake_method, cors_);
         auto s = create(make_info(req, info, std::move(q.all), "polling"));
         auto body = open_packet(s->id(), true, cfg_);
-        asio::post(s->executor(), [this, s] {
+        asio::post(s->executor(), [s] {
             s->start_heartbeat();
-            handler_.on_open(s);
+            s->open();
         });
         co_return text_response(std::move(body));
     }
@@ -281,7 +281,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         if (!probe) {
             target->send(make_packet(packet_type::open, open_packet(target->id(), false, cfg_).substr(1)));
             target->start_heartbeat();
-            handler_.on_open(target);
+            target->open();
         }
     });
 }

@@ -158,8 +158,12 @@ void session::finish_close(close_reason r) {
     } else {
         on_gone_(id_);
     }
-    handler_.on_close(self, r);
-    attachment.reset();
+    // Released here: the listener's state refers back to this session.
+    if (auto listener = std::move(listener_)) listener->on_close(self, r);
+}
+
+void session::open() {
+    if (!closed_ && !listener_) listener_ = handler_.on_open(shared_from_this());
 }
 
 void session::start_heartbeat() { arm_heartbeat(true); }
@@ -193,10 +197,11 @@ void session::on_packet(packet&& p, bool from_websocket) {
                 std::lock_guard lock(inbox_mutex_);
                 direct_fd_ = -1;
             }
-            handler_.on_message(shared_from_this(), std::move(p));
+            // A copy: the listener may close the session, which lets go of it.
+            if (auto listener = listener_) listener->on_message(shared_from_this(), std::move(p));
             drain_inbox();  // also hands the fd back to the direct path if nothing was sent
-        } else {
-            handler_.on_message(shared_from_this(), std::move(p));
+        } else if (auto listener = listener_) {
+            listener->on_message(shared_from_this(), std::move(p));
         }
         break;
     case packet_type::pong:

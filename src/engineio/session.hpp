@@ -65,13 +65,23 @@ struct handshake_info {
 class session;
 using session_ptr = std::shared_ptr<session>;
 
+// What the upper layer keeps for one session (Socket.IO's client state):
+// where its messages go, and who learns of its end. The session owns it
+// until it closes; called on the session's strand.
+class session_listener {
+public:
+    virtual ~session_listener() = default;
+    virtual void on_message(const session_ptr& s, packet&& message) = 0;
+    // Last call; the session lets go of its listener right after.
+    virtual void on_close(const session_ptr& s, close_reason reason) = 0;
+};
+
 // The upper layer (Socket.IO, or an echo server). Called on the session's strand.
 class session_handler {
 public:
     virtual ~session_handler() = default;
-    virtual void on_open(const session_ptr& s) = 0;
-    virtual void on_message(const session_ptr& s, packet&& message) = 0;
-    virtual void on_close(const session_ptr& s, close_reason reason) = 0;
+    // A new session: its listener (nullptr: its messages are dropped).
+    virtual std::shared_ptr<session_listener> on_open(const session_ptr& s) = 0;
 };
 
 class server;
@@ -112,10 +122,10 @@ public:
     // Any thread. Closes the session (idempotent).
     void close(close_reason r);
 
-    // Upper-layer state for this session; strand only.
-    std::shared_ptr<void> attachment;
-
     // --- used by engineio::server, on the strand ---
+    // Hands the session to the upper layer (handler.on_open), once, after
+    // the handshake: its listener gets the messages from now on.
+    void open();
     void start_heartbeat();
     // A long-polling GET: the payload to answer with, or the error
     // (engineio::error) the request is refused with.
@@ -162,6 +172,7 @@ private:
     session_handler& handler_;
     handshake_info info_;
     std::function<void(const std::string&)> on_gone_;
+    std::shared_ptr<session_listener> listener_;  // strand only; released at the close
 
     // inbox: any thread, under inbox_mutex_. One cache line with the fields
     // a broadcast touches (the lock, inbox_closed_, direct_fd_).

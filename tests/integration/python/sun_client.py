@@ -23,8 +23,19 @@ seen = set()
 both = threading.Event()
 
 
+out = threading.Lock()
+
+
+def emit_line(obj):
+    # One write per line, under a lock: handlers run on python-socketio's
+    # threads, and print() writes the text and the newline separately.
+    with out:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
 def report(event, data):
-    print(json.dumps({"event": event, "data": data}), flush=True)
+    emit_line({"event": event, "data": data})
     seen.add(event)
     if {"new_sun_data", "relay_status_update"} <= seen:
         both.set()
@@ -46,7 +57,7 @@ def relay_status_update(data):
 
 
 sio.connect(url, transports=["websocket"] if mode == "websocket" else ["polling", "websocket"])
-print(json.dumps({"event": "connected", "transport": sio.transport()}), flush=True)
+emit_line({"event": "connected", "transport": sio.transport()})
 ok = both.wait(timeout=30)
 sio.disconnect()
 sys.exit(0 if ok else 1)

@@ -51,11 +51,13 @@ inline void run_ready(asio::io_context& ioc) {
     if (ioc.stopped()) ioc.restart();
 }
 
-class recording_handler : public engineio::session_handler {
+// Records what every session it opened says; the listener of them all.
+class recording_handler : public engineio::session_handler, public engineio::session_listener {
 public:
-    void on_open(const engineio::session_ptr& s) override {
+    std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override {
         ++opened;
         sessions.push_back(s);
+        return std::shared_ptr<engineio::session_listener>(std::shared_ptr<void>(), this);  // not owned
     }
     void on_message(const engineio::session_ptr& s, engineio::packet&& m) override {
         messages.push_back(std::move(m));
@@ -91,6 +93,8 @@ public:
         session = std::make_shared<engineio::session>(asio::make_strand(ioc), "test-sid", *cfg_, handler,
                                                       engineio::handshake_info{},
                                                       [this](const std::string&) { ++gone; });
+        // Handed to the upper layer as engineio::server does after a handshake.
+        asio::post(session->executor(), [s = session] { s->open(); });
     }
 
     // A long-polling GET, as engineio::server runs it (on the session's strand).
