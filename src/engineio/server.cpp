@@ -18,19 +18,12 @@ namespace {
 namespace http = net::http;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-}  // namespace
-
-std::string_view message(error_code e) {
-    switch (e) {
-    case error_code::unknown_transport: return "Transport unknown";
-    case error_code::unknown_sid: return "Session ID unknown";
-    case error_code::bad_handshake_method: return "Bad handshake method";
-    case error_code::bad_request: return "Bad request";
-    case error_code::forbidden: return "Forbidden";
-    case error_code::unsupported_protocol_version: return "Unsupported protocol version";
-    }
-    return "Bad request";
+// A session's error back as our enum (the session reports only ours).
+error error_of(const boost::system::error_code& ec) {
+    return ec.category() == error_category() ? static_cast<error>(ec.value()) : error::bad_request;
 }
+
+}  // namespace
 
 std::string random_id() {
     unsigned char raw[15];
@@ -56,7 +49,7 @@ namespace {
 
 struct parsed_query {
     std::map<std::string, std::string> all;
-    std::optional<error_code> error;
+    std::optional<engineio::error> error;
     std::string transport;
     std::string sid;
 };
@@ -65,18 +58,18 @@ parsed_query parse_query(const net::request& req) {
     parsed_query q;
     auto url = boost::urls::parse_origin_form(req.target());
     if (!url) {
-        q.error = error_code::bad_request;
+        q.error = error::bad_request;
         return q;
     }
     for (auto param : url->params()) q.all.emplace(param.key, param.value);
     auto eio = q.all.find("EIO");
     auto transport = q.all.find("transport");
     if (eio == q.all.end()) {
-        q.error = error_code::bad_request;
+        q.error = error::bad_request;
     } else if (eio->second != "4") {
-        q.error = error_code::unsupported_protocol_version;
+        q.error = error::unsupported_protocol_version;
     } else if (transport == q.all.end() || (transport->second != "polling" && transport->second != "websocket")) {
-        q.error = error_code::unknown_transport;
+        q.error = error::unknown_transport;
     } else {
         q.transport = transport->second;
         if (auto sid = q.all.find("sid"); sid != q.all.end()) q.sid = sid->second;
@@ -100,10 +93,11 @@ handshake_info make_info(const net::request& req, const net::request_info& info,
 server::server(asio::io_context& ioc, std::string path, settings cfg, net::cors_policy cors, session_handler& handler)
     : ioc_(ioc), path_(std::move(path)), cfg_(cfg), cors_(std::move(cors)), handler_(handler) {}
 
-net::response server::error_response(const net::request& req, error_code e, const net::cors_policy& cors) {
-    net::response res{e == error_code::forbidden ? http::status::forbidden : http::status::bad_request, req.version()};
+net::response server::error_response(const net::request& req, error e, const net::cors_policy& cors) {
+    auto answer = to_http(e);
+    net::response res{static_cast<http::status>(answer.status), req.version()};
     res.set(http::field::content_type, "application/json");
-    boost::json::object body{{"code", static_cast<int>(e)}, {"message", message(e)}};
+    boost::json::object body{{"code", answer.code}, {"message", answer.message}};
     res.body() = boost::json::serialize(body);
     cors.apply(req, res, true);
     res.prepare_payload();
@@ -163,10 +157,10 @@ std::string open_packet(const std::string& sid, bool upgrades, const settings& c
 asio::awaitable<net::response> server::handle_http(net::request& req, const net::request_info& info) {
     if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS", true);
     if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows(origin->value()))
-        co_return error_response(req, error_code::forbidden, cors_);
+        co_return error_response(req, error::forbidden, cors_);
     auto q = parse_query(req);
     if (q.error) co_return error_response(req, *q.error, cors_);
-    if (q.transport != "polling") co_return error_response(req, error_code::bad_request, cors_);
+    if (q.transport != "polling") co_return error_response(req, error::bad_request, cors_);
 
     auto text_response = [&](std::string body) {
         net::response res{http::status::ok, req.version()};
@@ -179,40 +173,38 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
     };
 
     if (q.sid.empty()) {
-        if (req.method() != http::verb::get) co_return error_response(req, error_code::bad_handshake_method, cors_);
+        if (req.method() != http::verb::get) co_return error_response(req, error::bad_handshake_method, cors_);
         auto s = create(make_info(req, info, std::move(q.all), "polling"));
         auto body = open_packet(s->id(), true, cfg_);
-        asio::post(s->executor(), [this, s] {
+        asio::post(s->executor(), [s] {
             s->start_heartbeat();
-            handler_.on_open(s);
+            s->open();
         });
         co_return text_response(std::move(body));
     }
 
     auto s = find(q.sid);
-    if (!s) co_return error_response(req, error_code::unknown_sid, cors_);
+    if (!s) co_return error_response(req, error::unknown_sid, cors_);
 
     if (req.method() == http::verb::get) {
         auto wait = s->poll();
         auto answer = co_await asio::co_spawn(s->executor(), std::move(wait), asio::use_awaitable);
-        if (!answer) co_return error_response(req, error_code::bad_request, cors_);
+        if (!answer) co_return error_response(req, error_of(answer.error()), cors_);
         co_return text_response(std::move(*answer));
     }
     if (req.method() == http::verb::post) {
         if (req.body().size() > cfg_.max_payload) {
             s->close(close_reason::transport_error);
-            auto res = error_response(req, error_code::bad_request, cors_);
-            res.result(http::status::payload_too_large);
-            co_return res;
+            co_return error_response(req, error::payload_too_large, cors_);
         }
         // GCC 12 miscompiles lambda coroutines with captures handed to
         // co_spawn (the captures are destroyed twice): member coroutines only.
         auto work = s->post_async(std::move(req.body()));
         auto problem = co_await asio::co_spawn(s->executor(), std::move(work), asio::use_awaitable);
-        if (!problem.empty()) co_return error_response(req, error_code::bad_request, cors_);
+        if (problem) co_return error_response(req, error_of(problem), cors_);
         co_return text_response("ok");
     }
-    co_return error_response(req, error_code::bad_handshake_method, cors_);
+    co_return error_response(req, error::bad_handshake_method, cors_);
 }
 
 asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net::request req) {
@@ -223,30 +215,37 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     };
     if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows(origin->value())) {
-        co_await reject(error_response(req, error_code::forbidden, cors_));
+        co_await reject(error_response(req, error::forbidden, cors_));
         co_return;
     }
     auto q = parse_query(req);
-    if (!q.error && q.transport != "websocket") q.error = error_code::bad_request;
+    if (!q.error && q.transport != "websocket") q.error = error::bad_request;
     auto key = req.find(http::field::sec_websocket_key);
     auto version = req.find(http::field::sec_websocket_version);
     if (!q.error && (key == req.end() || version == req.end() || version->value() != "13"))
-        q.error = error_code::bad_request;
+        q.error = error::bad_request;
     session_ptr existing;
     if (!q.error && !q.sid.empty()) {
         existing = find(q.sid);
-        if (!existing) q.error = error_code::unknown_sid;
+        if (!existing) q.error = error::unknown_sid;
     }
     if (q.error) {
         co_await reject(error_response(req, *q.error, cors_));
         co_return;
     }
+    bool refused = false;
     if (existing) {
-        // Only a polling session without a probe in progress can upgrade.
+        // Only a polling session without a probe in progress can upgrade;
+        // one that closed meanwhile is as unknown as one never seen.
         auto check = existing->can_upgrade();
-        if (!co_await asio::co_spawn(existing->executor(), std::move(check), asio::use_awaitable)) existing.reset();
+        auto ec = co_await asio::co_spawn(existing->executor(), std::move(check), asio::use_awaitable);
+        if (ec == error::unknown_sid) {
+            auto gone = error_response(req, error::unknown_sid, cors_);
+            co_await reject(std::move(gone));
+            co_return;
+        }
+        refused = static_cast<bool>(ec);
     }
-    bool refused = !q.sid.empty() && !existing;
 
     net::response res{http::status::switching_protocols, req.version()};
     res.set(http::field::upgrade, "websocket");
@@ -282,7 +281,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         if (!probe) {
             target->send(make_packet(packet_type::open, open_packet(target->id(), false, cfg_).substr(1)));
             target->start_heartbeat();
-            handler_.on_open(target);
+            target->open();
         }
     });
 }

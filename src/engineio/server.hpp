@@ -2,12 +2,13 @@
 // validates handshakes, keeps the sid → session registry, answers polling
 // GET/POST, takes WebSocket connections (direct or as the upgrade of a
 // polling session), and turns every Engine.IO error into its HTTP answer in
-// one place (error codes 0–5 as the protocol lists them).
+// one place (error.hpp: the codes 0–5 as the protocol lists them).
 // handle_http()/handle_upgrade() run on the caller's connection strand;
 // sessions run on strands of their own. close_all() may be called from any
 // thread. Knows nothing of namespaces or events.
 #pragma once
 
+#include "engineio/error.hpp"
 #include "engineio/session.hpp"
 #include "net/cors.hpp"
 #include "net/types.hpp"
@@ -16,17 +17,6 @@
 #include <unordered_map>
 
 namespace solgrid::engineio {
-
-// The protocol's error codes.
-enum class error_code : int {
-    unknown_transport = 0,
-    unknown_sid = 1,
-    bad_handshake_method = 2,
-    bad_request = 3,
-    forbidden = 4,
-    unsupported_protocol_version = 5,
-};
-std::string_view message(error_code e);
 
 class server {
 public:
@@ -44,8 +34,9 @@ public:
     void close_all(close_reason r);
     std::size_t session_count() const;
 
-    // The answer to a failed Engine.IO request (exposed for tests).
-    static net::response error_response(const net::request& req, error_code e, const net::cors_policy& cors);
+    // The answer to a failed Engine.IO request: to_http(e) as a response
+    // (exposed for tests).
+    static net::response error_response(const net::request& req, error e, const net::cors_policy& cors);
 
 private:
     session_ptr find(const std::string& sid) const;

@@ -158,8 +158,12 @@ void session::finish_close(close_reason r) {
     } else {
         on_gone_(id_);
     }
-    handler_.on_close(self, r);
-    attachment.reset();
+    // Released here: the listener's state refers back to this session.
+    if (auto listener = std::move(listener_)) listener->on_close(self, r);
+}
+
+void session::open() {
+    if (!closed_ && !listener_) listener_ = handler_.on_open(shared_from_this());
 }
 
 void session::start_heartbeat() { arm_heartbeat(true); }
@@ -193,10 +197,11 @@ void session::on_packet(packet&& p, bool from_websocket) {
                 std::lock_guard lock(inbox_mutex_);
                 direct_fd_ = -1;
             }
-            handler_.on_message(shared_from_this(), std::move(p));
+            // A copy: the listener may close the session, which lets go of it.
+            if (auto listener = listener_) listener->on_message(shared_from_this(), std::move(p));
             drain_inbox();  // also hands the fd back to the direct path if nothing was sent
-        } else {
-            handler_.on_message(shared_from_this(), std::move(p));
+        } else if (auto listener = listener_) {
+            listener->on_message(shared_from_this(), std::move(p));
         }
         break;
     case packet_type::pong:
@@ -223,7 +228,7 @@ void session::on_packet(packet&& p, bool from_websocket) {
     }
 }
 
-asio::awaitable<std::optional<std::string>> session::poll() {
+asio::awaitable<boost::system::result<std::string>> session::poll() {
     if (linger_) {
         if (!queue_.empty()) {
             auto last = encode_payload(queue_);
@@ -235,12 +240,15 @@ asio::awaitable<std::optional<std::string>> session::poll() {
         on_gone_(id_);
         co_return std::string(linger_answer_);
     }
-    if (closed_ || transport_ != transport_kind::polling) co_return std::nullopt;
+    // Closed meanwhile (between the registry's lookup and this strand):
+    // the sid is gone, as if never seen.
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
     if (poll_wait_) {
         // Overlapping GETs: the protocol says close; the held one gets "1".
         poll_answer_ = "1";
         close(close_reason::transport_error);
-        co_return std::nullopt;
+        co_return make_error_code(error::bad_request);
     }
     if (upgrading_) co_return std::string("6");
     if (queue_.empty()) {
@@ -262,24 +270,27 @@ asio::awaitable<std::optional<std::string>> session::poll() {
     co_return answer;
 }
 
-std::string session::post(std::string_view body) {
-    if (closed_) return "Session ID unknown";
+boost::system::error_code session::post(std::string_view body) {
+    if (closed_) return error::unknown_sid;
     auto packets = decode_payload(body);
     if (!packets) {
         close(close_reason::parse_error);
-        return "Bad request";
+        return error::bad_request;
     }
     for (auto& p : *packets) on_packet(std::move(p), false);
     return {};
 }
 
-asio::awaitable<std::string> session::post_async(std::string body) {
-    if (transport_ != transport_kind::polling) co_return std::string("Bad request");
+asio::awaitable<boost::system::error_code> session::post_async(std::string body) {
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
     co_return post(body);
 }
 
-asio::awaitable<bool> session::can_upgrade() {
-    co_return !closed_ && transport_ == transport_kind::polling && !ws_;
+asio::awaitable<boost::system::error_code> session::can_upgrade() {
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling || ws_) co_return make_error_code(error::already_upgraded);
+    co_return boost::system::error_code{};
 }
 
 void session::attach_websocket(tcp::socket socket, bool probe) {

@@ -10,6 +10,7 @@
 // ping_timeout; protocol errors close it with a reason the upper layer sees.
 #pragma once
 
+#include "engineio/error.hpp"
 #include "engineio/packet.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <map>
@@ -63,13 +65,23 @@ struct handshake_info {
 class session;
 using session_ptr = std::shared_ptr<session>;
 
+// What the upper layer keeps for one session (Socket.IO's client state):
+// where its messages go, and who learns of its end. The session owns it
+// until it closes; called on the session's strand.
+class session_listener {
+public:
+    virtual ~session_listener() = default;
+    virtual void on_message(const session_ptr& s, packet&& message) = 0;
+    // Last call; the session lets go of its listener right after.
+    virtual void on_close(const session_ptr& s, close_reason reason) = 0;
+};
+
 // The upper layer (Socket.IO, or an echo server). Called on the session's strand.
 class session_handler {
 public:
     virtual ~session_handler() = default;
-    virtual void on_open(const session_ptr& s) = 0;
-    virtual void on_message(const session_ptr& s, packet&& message) = 0;
-    virtual void on_close(const session_ptr& s, close_reason reason) = 0;
+    // A new session: its listener (nullptr: its messages are dropped).
+    virtual std::shared_ptr<session_listener> on_open(const session_ptr& s) = 0;
 };
 
 class server;
@@ -110,19 +122,22 @@ public:
     // Any thread. Closes the session (idempotent).
     void close(close_reason r);
 
-    // Upper-layer state for this session; strand only.
-    std::shared_ptr<void> attachment;
-
     // --- used by engineio::server, on the strand ---
+    // Hands the session to the upper layer (handler.on_open), once, after
+    // the handshake: its listener gets the messages from now on.
+    void open();
     void start_heartbeat();
-    // A long-polling GET: the payload to answer with, or nullopt → 400.
-    asio::awaitable<std::optional<std::string>> poll();
-    // A long-polling POST body: empty on success, else the error message.
-    std::string post(std::string_view body);
+    // A long-polling GET: the payload to answer with, or the error
+    // (engineio::error) the request is refused with.
+    asio::awaitable<boost::system::result<std::string>> poll();
+    // A long-polling POST body: no error on success.
+    boost::system::error_code post(std::string_view body);
     // The same, for a caller on another strand (co_spawn it here).
-    asio::awaitable<std::string> post_async(std::string body);
-    // True if a WebSocket may take over this polling session now.
-    asio::awaitable<bool> can_upgrade();
+    asio::awaitable<boost::system::error_code> post_async(std::string body);
+    // No error if a WebSocket may take over this polling session now;
+    // error::unknown_sid if it has closed, error::already_upgraded if it
+    // has (or is getting) a WebSocket.
+    asio::awaitable<boost::system::error_code> can_upgrade();
     // Takes a WebSocket (already upgraded at HTTP level, on this strand).
     // `probe` = upgrade of a polling session (2probe/3probe/5 follows).
     void attach_websocket(tcp::socket socket, bool probe);
@@ -157,6 +172,7 @@ private:
     session_handler& handler_;
     handshake_info info_;
     std::function<void(const std::string&)> on_gone_;
+    std::shared_ptr<session_listener> listener_;  // strand only; released at the close
 
     // inbox: any thread, under inbox_mutex_. One cache line with the fields
     // a broadcast touches (the lock, inbox_closed_, direct_fd_).

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <sys/socket.h>
 
 namespace solgrid::net {
@@ -13,6 +14,14 @@ namespace solgrid::net {
 struct batch_sender::ring {
     io_uring uring{};
 };
+
+namespace {
+
+thread_local std::string unavailable_reason;
+
+}  // namespace
+
+std::string_view batch_sender::why_unavailable() { return unavailable_reason; }
 
 batch_sender* batch_sender::for_this_thread() {
     struct holder {
@@ -30,6 +39,7 @@ batch_sender* batch_sender::for_this_thread() {
         int rc = io_uring_queue_init(static_cast<unsigned>(max_batch), &r->uring, flags);
         if (rc < 0 && flags) rc = io_uring_queue_init(static_cast<unsigned>(max_batch), &r->uring, 0);
         if (rc < 0) {
+            unavailable_reason = std::string("io_uring_queue_init: ") + std::strerror(-rc);
             static bool said = false;
             if (!said) {
                 said = true;
@@ -78,6 +88,7 @@ void batch_sender::run(std::span<const int> fds, std::string_view bytes, std::sp
             // queue may ever be submitted later.
             spdlog::warn("io_uring submission failed ({}): this thread goes back to send()", std::strerror(-rc));
             broken_ = true;
+            unavailable_reason = std::string("a submission failed: ") + std::strerror(-rc);
             break;
         }
     }

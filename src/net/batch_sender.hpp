@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 
@@ -23,6 +24,10 @@ public:
 
     // The calling thread's sender, or nullptr without io_uring.
     static batch_sender* for_this_thread();
+    // Why for_this_thread() gave nullptr on this thread (the error of the
+    // ring's set-up, e.g. "Operation not permitted" under a seccomp filter
+    // or kernel.io_uring_disabled); empty if it did not.
+    static std::string_view why_unavailable();
 
     // Sends `bytes` to each of `fds` (at most max_batch); results[i] is
     // what send() would have returned for fds[i]: bytes written or -errno.

@@ -2,19 +2,31 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
+
 namespace solgrid::socketio {
 namespace {
 
-// Every socket is in the room named by its own id; that room is implied
-// rather than stored (one set entry less per idle client).
-bool matches(const std::string& sid, const std::set<std::string>& socket_rooms, const std::vector<std::string>& rooms,
-             const std::vector<std::string>& except) {
-    for (const auto& r : except)
-        if (r == sid || socket_rooms.count(r)) return false;
-    if (rooms.empty()) return true;
-    for (const auto& r : rooms)
-        if (r == sid || socket_rooms.count(r)) return true;
-    return false;
+}  // namespace
+
+namespace {
+
+// The offset variant of an encoded broadcast: its text packet with `,"seq"`
+// spliced in before the closing bracket of the argument array (an EVENT's
+// data is always a JSON array, so the text ends with ']'); binary
+// attachments are shared with the plain variant. A copy of bytes, not a
+// second JSON encoding.
+std::vector<engineio::outgoing_ptr> with_offset(const std::vector<engineio::outgoing_ptr>& plain, std::uint64_t seq) {
+    std::vector<engineio::outgoing_ptr> out(plain);
+    const auto& text = plain.front()->data;
+    auto o = std::make_shared<engineio::outgoing>();
+    char digits[24];
+    int n = std::snprintf(digits, sizeof digits, ",\"%llu\"]", static_cast<unsigned long long>(seq));
+    o->data.reserve(text.size() + static_cast<std::size_t>(n));
+    o->data.append(text, 0, text.size() - 1);
+    o->data.append(digits, static_cast<std::size_t>(n));
+    out.front() = std::move(o);
+    return out;
 }
 
 }  // namespace
@@ -22,74 +34,70 @@ bool matches(const std::string& sid, const std::set<std::string>& socket_rooms, 
 void namespace_::emit(std::string_view event, payload args, const std::vector<std::string>& rooms,
                       const std::vector<std::string>& except) {
     auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mutex_);
-    std::uint64_t seq = 0;
-    if (recovery_enabled()) {
-        // The offset rides as the last argument, as socket.io ≥ 4.6 does.
-        seq = ++seq_;
-        args.args.push_back(boost::json::string(std::to_string(seq)));
-    }
-    // Encoded once; every recipient's queue shares these bytes.
-    auto wire = to_wire(make_event(name_, event, args));
-
-    // At a calm rate each event is written to each idle client at once
-    // (lowest latency); past a burst threshold, frames queue on the clients'
-    // strands so each client gets every queued frame in one send.
-    if (now - window_start_ >= std::chrono::milliseconds(100)) {
-        busy_ = window_events_ > burst_threshold;
-        window_start_ = now;
-        window_events_ = 0;
-    }
-    ++window_events_;
-    const bool write_now = !busy_;
-    // Framed once too, for the clients it can be written to at once.
-    std::vector<std::string> frames;
-    if (write_now) {
-        frames.reserve(wire.size());
-        for (const auto& w : wire) frames.push_back(engineio::ws_frame_of(*w));
-    }
-    auto send_all = [&](engineio::session& session) {
-        for (std::size_t i = 0; i < wire.size(); ++i)
-            session.send(wire[i], write_now ? std::string_view(frames[i]) : std::string_view(), write_now);
-    };
-    auto deliver = [&](socket& s) {
-        send_all(*s.session_);
-        if (seq) s.last_seq_ = seq;
-    };
-    if (rooms.empty() && except.empty()) {
-        // Everyone: the sessions in one flat list, each packet to all of
-        // them at once (the idle WebSockets' writes go out in batches).
-        thread_local std::vector<engineio::session*> targets;
-        targets.clear();
-        targets.reserve(members_.size());
-        for (const auto& m : members_) targets.push_back(m.session);
-        for (std::size_t i = 0; i < wire.size(); ++i)
-            engineio::session::send_to_each(targets, wire[i], write_now ? std::string_view(frames[i]) : std::string_view(),
-                                            write_now);
-        if (seq)
-            for (const auto& m : members_) m.sock->last_seq_ = seq;
-    } else if (!rooms.empty()) {
-        std::unordered_set<std::string> done;
-        auto consider = [&](const std::string& sid) {
-            if (!done.insert(sid).second) return;
-            auto s = sockets_.find(sid);
-            if (s != sockets_.end() && matches(sid, s->second->rooms_, {}, except)) deliver(*s->second);
-        };
-        for (const auto& room : rooms) {
-            if (sockets_.count(room)) consider(room);  // a socket's own room
-            auto it = rooms_.find(room);
-            if (it == rooms_.end()) continue;
-            for (const auto& sid : it->second) consider(sid);
+    // Encoded once (outside the lock); every recipient's queue shares these bytes.
+    auto plain = to_wire(make_event(name_, event, args));
+    // With recovery on, a second variant carries the offset as its last
+    // argument, as socket.io >= 4.6 does, for the sockets that keep offsets
+    // (socket::keeps_offsets) and for the replay buffer; every other socket
+    // gets the event as emitted, so a handler taking one argument gets one.
+    std::vector<engineio::outgoing_ptr> offset;
+    // The targets, snapshotted under the lock and written to after it: the
+    // session pointers keep each session alive (a session that closes
+    // meanwhile takes nothing: send() on a closed session is a no-op).
+    thread_local std::vector<engineio::session_ptr> plain_to, offset_to;
+    plain_to.clear();
+    offset_to.clear();
+    bool write_now;
+    {
+        std::lock_guard lock(mutex_);
+        std::uint64_t seq = 0;
+        if (recovery_enabled()) {
+            seq = ++seq_;
+            offset = with_offset(plain, seq);
         }
-    } else {
-        for (auto& [id, s] : sockets_)
-            if (matches(id, s->rooms_, {}, except)) deliver(*s);
+        // At a calm rate each event is written to each idle client at once
+        // (lowest latency); past a burst threshold, frames queue on the
+        // clients' strands so each client gets every queued frame in one send.
+        if (now - window_start_ >= std::chrono::milliseconds(100)) {
+            busy_ = window_events_ > burst_threshold;
+            window_start_ = now;
+            window_events_ = 0;
+        }
+        ++window_events_;
+        write_now = !busy_;
+        plain_to.reserve(adapter_.size());
+        adapter_.for_each(rooms, except, [&](adapter::target& t) {
+            const bool with_offset = t.offsets && seq;
+            (with_offset ? offset_to : plain_to).push_back(t.session);
+            if (seq) t.last_seq = seq;
+            t.offset_sent |= with_offset;
+        });
+        if (seq) {
+            replay_.push_back({seq, now, offset, rooms, except});
+            expire_locked(now);
+        }
     }
-
-    if (seq) {
-        replay_.push_back({seq, now, std::move(wire), rooms, except});
-        expire_locked(now);
-    }
+    // Each variant to its sessions, framed once for the idle WebSockets
+    // that can be written to at once (their writes go out in batches).
+    thread_local std::vector<engineio::session*> raw;
+    thread_local std::vector<std::string> frames;
+    auto send = [&](const std::vector<engineio::outgoing_ptr>& wire, std::vector<engineio::session_ptr>& to) {
+        if (to.empty()) return;
+        raw.clear();
+        for (const auto& s : to) raw.push_back(s.get());
+        for (const auto& w : wire) {
+            std::string_view frame;
+            if (write_now) {
+                frames.resize(1);
+                frames[0] = engineio::ws_frame_of(*w);
+                frame = frames[0];
+            }
+            engineio::session::send_to_each(raw, w, frame, write_now);
+        }
+        to.clear();  // the snapshot's references go now, not at the next broadcast
+    };
+    send(plain, plain_to);
+    send(offset, offset_to);
 }
 
 void namespace_::expire_locked(std::chrono::steady_clock::time_point now) {
@@ -107,15 +115,27 @@ void namespace_::expire_locked(std::chrono::steady_clock::time_point now) {
 
 std::size_t namespace_::socket_count() const {
     std::lock_guard lock(mutex_);
-    return sockets_.size();
+    return adapter_.size();
 }
 
 std::vector<std::string> namespace_::socket_ids_in(const std::string& room) const {
     std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
-    if (auto it = rooms_.find(room); it != rooms_.end()) out.assign(it->second.begin(), it->second.end());
-    if (sockets_.count(room)) out.push_back(room);
-    return out;
+    return adapter_.sids_in(room);
+}
+
+void namespace_::join(const std::string& sid, const std::string& room) {
+    std::lock_guard lock(mutex_);
+    adapter_.join(sid, room);
+}
+
+void namespace_::leave(const std::string& sid, const std::string& room) {
+    std::lock_guard lock(mutex_);
+    adapter_.leave(sid, room);
+}
+
+std::set<std::string> namespace_::rooms_of(const std::string& sid) const {
+    std::lock_guard lock(mutex_);
+    return adapter_.rooms_of(sid);
 }
 
 std::optional<connect_error> namespace_::run_middlewares(socket& s) const {
@@ -134,10 +154,12 @@ std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
     auto session = std::move(it->second);
     persisted_.erase(it);
     if (now - session.at > recovery_.window) return std::nullopt;  // the sweep is only once a second
-    // The client's own offset is the truth; a client that never got a
-    // packet has none, and then what we had queued to it is the start.
+    // The client's own offset is the truth once we have sent it one. Before
+    // that it has none, or (socket.io-client takes the last argument of any
+    // event for an offset if it is a string) one that is not ours: then what
+    // we had queued to it is the start.
     std::uint64_t from = session.seq;
-    if (offset) {
+    if (offset && session.offset_sent) {
         try {
             std::size_t used = 0;
             from = std::stoull(*offset, &used);
@@ -148,75 +170,27 @@ std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
     }
     if (from < evicted_upto_ || from > seq_) return std::nullopt;  // missed packets are gone
     restored r{session.sid, pid, session.rooms, std::move(session.data), {}};
+    // The missed packets carry offsets: the client's offset is ours after them.
+    r.offset_sent = session.offset_sent;
     for (const auto& p : replay_)
-        if (p.seq > from && matches(session.sid, session.rooms, p.rooms, p.except)) r.missed.push_back(p.wire);
+        if (p.seq > from && adapter::reaches(session.sid, session.rooms, p.rooms, p.except)) {
+            r.missed.push_back(p.wire);
+            r.offset_sent = true;
+        }
     return r;
 }
 
-void namespace_::add(const socket_ptr& s, const std::set<std::string>& rooms) {
+void namespace_::add(const socket_ptr& s, const std::set<std::string>& rooms, bool offset_sent) {
     std::lock_guard lock(mutex_);
-    auto [it, inserted] = sockets_.try_emplace(s->id(), s);
-    if (inserted) {
-        s->member_ = members_.size();
-        members_.push_back({s->session_.get(), s.get()});
-    } else {
-        // A socket id taken over (a recovered session): the entry moves to the new socket.
-        s->member_ = it->second->member_;
-        members_[s->member_] = {s->session_.get(), s.get()};
-        it->second = s;
-    }
-    s->last_seq_ = seq_;
-    for (const auto& r : rooms) {
-        if (r == s->id()) continue;
-        s->rooms_.insert(r);
-        rooms_[r].insert(s->id());
-    }
+    adapter_.add(s->id(), s.get(), {s->session(), s->keeps_offsets(), seq_, offset_sent}, rooms);
 }
 
-void namespace_::remove(socket& s, bool persist) {
+void namespace_::remove(const socket& s, bool persist) {
     std::lock_guard lock(mutex_);
-    auto it = sockets_.find(s.id());
-    if (it == sockets_.end() || it->second.get() != &s) return;
-    for (const auto& r : s.rooms_) {
-        auto room = rooms_.find(r);
-        if (room == rooms_.end()) continue;
-        room->second.erase(s.id());
-        if (room->second.empty()) rooms_.erase(room);
-    }
-    if (persist && recovery_enabled() && !s.pid_.empty()) {
-        std::set<std::string> rooms = s.rooms_;
-        persisted_[s.pid_] = {s.id(), std::move(rooms), s.data, s.last_seq_, std::chrono::steady_clock::now()};
-    }
-    s.rooms_.clear();
-    // Out of the flat list: the last entry takes its place.
-    auto& last = members_.back();
-    last.sock->member_ = s.member_;
-    members_[s.member_] = last;
-    members_.pop_back();
-    sockets_.erase(it);
-}
-
-void namespace_::join(socket& s, const std::string& room) {
-    std::lock_guard lock(mutex_);
-    if (!sockets_.count(s.id()) || room == s.id()) return;
-    s.rooms_.insert(room);
-    rooms_[room].insert(s.id());
-}
-
-void namespace_::leave(socket& s, const std::string& room) {
-    std::lock_guard lock(mutex_);
-    s.rooms_.erase(room);
-    auto it = rooms_.find(room);
-    if (it == rooms_.end()) return;
-    it->second.erase(s.id());
-    if (it->second.empty()) rooms_.erase(it);
-}
-
-std::set<std::string> namespace_::rooms_of(const socket& s) const {
-    std::lock_guard lock(mutex_);
-    auto rooms = s.rooms_;
-    if (sockets_.count(s.id())) rooms.insert(s.id());
-    return rooms;
+    auto gone = adapter_.remove(s.id(), &s);
+    if (gone && persist && recovery_enabled() && !s.pid().empty())
+        persisted_[s.pid()] = {s.id(), std::move(gone->rooms), s.data, gone->last_seq, gone->offset_sent,
+                               std::chrono::steady_clock::now()};
 }
 
 }  // namespace solgrid::socketio

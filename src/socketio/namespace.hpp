@@ -1,17 +1,19 @@
-// A Socket.IO namespace: its connection middlewares and callback, the
-// adapter (rooms ↔ socket ids, as socket.io-adapter keeps them), broadcasts
-// encoded once for every recipient, and the bounded replay buffer and
-// persisted sessions behind connection-state recovery. Set up (use,
-// on_connection) before the server starts; everything else may be called
-// from any thread — one mutex guards the adapter and is never held while
-// calling application code.
+// A Socket.IO namespace: its connection middlewares and callback, its
+// adapter (rooms <-> socket ids), broadcasts encoded once for every
+// recipient, and the bounded replay buffer and persisted sessions behind
+// connection-state recovery. Set up (use, on_connection) before the server
+// starts; everything else may be called from any thread — one mutex guards
+// the adapter and the recovery state, is never held while calling
+// application code, and never across a broadcast's writes (the targets are
+// snapshotted under it, then written to). Broadcasts from one thread reach
+// each client in the order they were emitted; the app emits from one strand.
 #pragma once
 
+#include "socketio/adapter.hpp"
 #include "socketio/socket.hpp"
 
 #include <deque>
 #include <mutex>
-#include <unordered_set>
 
 namespace solgrid::socketio {
 
@@ -22,6 +24,9 @@ struct recovery_options {
 
 class namespace_ {
 public:
+    // A CONNECT middleware: may refuse (the client gets CONNECT_ERROR with
+    // the message and data) or attach an identity (socket::set_identity);
+    // runs on the client's strand, in order, until one refuses.
     using middleware = std::function<std::optional<connect_error>(socket& s)>;
     using connection_handler = std::function<void(const socket_ptr&)>;
 
@@ -52,27 +57,34 @@ public:
     std::size_t socket_count() const;
     std::vector<std::string> socket_ids_in(const std::string& room) const;
 
-private:
-    friend class server;
-    friend class socket;
+    // Rooms by socket id (socket::join, leave, rooms); any thread.
+    void join(const std::string& sid, const std::string& room);
+    void leave(const std::string& sid, const std::string& room);
+    std::set<std::string> rooms_of(const std::string& sid) const;
 
+    // --- the CONNECT flow: socketio::server only, on the client's strand.
     struct restored {
         std::string sid;
         std::string pid;
         std::set<std::string> rooms;
         boost::json::object data;
         std::vector<std::vector<engineio::outgoing_ptr>> missed;
+        bool offset_sent = false;  // its client holds an offset of ours
     };
-
-    // server: connect flow, on the client's strand
-    std::optional<connect_error> run_middlewares(socket& s) const;
-    std::optional<restored> restore(const std::string& pid, const std::optional<std::string>& offset);
-    void add(const socket_ptr& s, const std::set<std::string>& rooms);
-    void remove(socket& s, bool persist);
-    void join(socket& s, const std::string& room);
-    void leave(socket& s, const std::string& room);
-    std::set<std::string> rooms_of(const socket& s) const;
     bool recovery_enabled() const { return recovery_.window.count() > 0; }
+    std::optional<connect_error> run_middlewares(socket& s) const;
+    // The persisted session of `pid` and what it missed since `offset` (or
+    // since the newest offset queued to it); nullopt if it cannot recover.
+    std::optional<restored> restore(const std::string& pid, const std::optional<std::string>& offset);
+    void add(const socket_ptr& s, const std::set<std::string>& rooms, bool offset_sent = false);
+    // Out of the adapter; with `persist` (and recovery on), remembered for
+    // a recovery within the window.
+    void remove(const socket& s, bool persist);
+    void connected(const socket_ptr& s) const {
+        if (on_connection_) on_connection_(s);
+    }
+
+private:
     void expire_locked(std::chrono::steady_clock::time_point now);
 
     std::string name_;
@@ -81,16 +93,7 @@ private:
     connection_handler on_connection_;
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, socket_ptr> sockets_;
-    // The same sockets as a flat list, for broadcasts to everyone: a walk
-    // over contiguous entries, each naming the session to write to, instead
-    // of chasing hash nodes (socket::member_ is its index here).
-    struct member {
-        engineio::session* session;
-        socket* sock;
-    };
-    std::vector<member> members_;
-    std::unordered_map<std::string, std::unordered_set<std::string>> rooms_;
+    adapter adapter_;
 
     // connection-state recovery, under mutex_
     struct stored_packet {
@@ -104,6 +107,7 @@ private:
         std::set<std::string> rooms;
         boost::json::object data;
         std::uint64_t seq;  // the newest offset queued to it before it dropped
+        bool offset_sent;   // an offset reached it: the one its client reports is ours
         std::chrono::steady_clock::time_point at;
     };
     std::deque<stored_packet> replay_;

@@ -25,12 +25,22 @@ std::string now_iso8601() {
 
 }  // namespace
 
-struct server::client {
-    explicit client(const engineio::session_ptr& s) : connect_timer(s->executor()) {}
+// One Engine.IO session's Socket.IO state; the session holds it until it closes.
+class server::client final : public engineio::session_listener {
+public:
+    client(server& srv, const engineio::session_ptr& s) : srv_(srv), connect_timer(s->executor()) {}
+    void on_message(const engineio::session_ptr& s, engineio::packet&& message) override {
+        srv_.on_message(s, *this, std::move(message));
+    }
+    void on_close(const engineio::session_ptr&, engineio::close_reason reason) override { srv_.on_close(*this, reason); }
+
     std::unordered_map<std::string, socket_ptr> sockets;  // by namespace
     reassembler binary;
     boost::asio::steady_timer connect_timer;
     bool ever_connected = false;
+
+private:
+    server& srv_;
 };
 
 namespace_& server::of(const std::string& name) {
@@ -39,31 +49,31 @@ namespace_& server::of(const std::string& name) {
     return *slot;
 }
 
-void server::on_open(const engineio::session_ptr& s) {
-    auto c = std::make_shared<client>(s);
-    s->attachment = c;
+std::shared_ptr<engineio::session_listener> server::on_open(const engineio::session_ptr& s) {
+    auto c = std::make_shared<client>(*this, s);
     ++clients_;
     // A client must join a namespace soon, or it only holds a connection.
     c->connect_timer.expires_after(opts_.connect_timeout);
-    c->connect_timer.async_wait([weak = std::weak_ptr<engineio::session>(s), c](boost::system::error_code ec) {
+    c->connect_timer.async_wait([weak = std::weak_ptr<engineio::session>(s), w = std::weak_ptr<client>(c)](
+                                    boost::system::error_code ec) {
         auto session = weak.lock();
-        if (ec || !session || c->ever_connected) return;
+        auto c = w.lock();
+        if (ec || !session || !c || c->ever_connected) return;
         session->close(engineio::close_reason::server_close);
     });
+    return c;
 }
 
-void server::on_message(const engineio::session_ptr& s, engineio::packet&& message) {
-    auto c = std::static_pointer_cast<client>(s->attachment);
-    if (!c) return;
+void server::on_message(const engineio::session_ptr& s, client& c, engineio::packet&& message) {
     if (message.binary) {
-        if (!c->binary.waiting()) {
+        if (!c.binary.waiting()) {
             s->close(engineio::close_reason::parse_error);
             return;
         }
-        if (auto done = c->binary.add(std::move(message.data))) dispatch(s, *c, std::move(*done));
+        if (auto done = c.binary.add(std::move(message.data))) dispatch(s, c, std::move(*done));
         return;
     }
-    if (c->binary.waiting()) {
+    if (c.binary.waiting()) {
         // A text packet while attachments are still due.
         s->close(engineio::close_reason::parse_error);
         return;
@@ -74,8 +84,8 @@ void server::on_message(const engineio::session_ptr& s, engineio::packet&& messa
         s->close(engineio::close_reason::parse_error);
         return;
     }
-    if (c->binary.start(*decoded.value)) {
-        dispatch(s, *c, std::move(*decoded.value));
+    if (c.binary.start(*decoded.value)) {
+        dispatch(s, c, std::move(*decoded.value));
     }
 }
 
@@ -96,15 +106,15 @@ void server::dispatch(const engineio::session_ptr& s, client& c, packet&& p) {
     switch (p.type) {
     case packet_type::disconnect:
         c.sockets.erase(it);
-        sock->closed("client namespace disconnect");
+        sock->handle_close("client namespace disconnect");
         break;
     case packet_type::event:
     case packet_type::binary_event:
-        sock->on_event(std::move(p));
+        sock->handle_event(std::move(p));
         break;
     case packet_type::ack:
     case packet_type::binary_ack:
-        sock->on_ack(std::move(p));
+        sock->handle_ack(std::move(p));
         break;
     default:
         break;
@@ -130,9 +140,16 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     hs.time = now_iso8601();
 
     std::optional<namespace_::restored> restored;
+    bool keeps_offsets = false;
     if (nsp.recovery_enabled()) {
         auto* pid = hs.auth.if_contains("pid");
         if (pid && pid->is_string()) {
+            // Only a client that implements recovery sends back the pid we
+            // gave it (socket.io-client >= 4.6, on every reconnection): it
+            // keeps offsets, so its broadcasts carry them from now on.
+            // Others (python-socketio, older clients) never get the extra
+            // argument their one-argument handlers would choke on.
+            keeps_offsets = true;
             std::optional<std::string> offset;
             if (auto* off = hs.auth.if_contains("offset"); off && off->is_string())
                 offset = std::string(off->as_string());
@@ -142,12 +159,13 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         hs.auth.erase("offset");
     }
 
-    auto sock = std::make_shared<socket>(restored ? restored->sid : engineio::random_id(), nsp, s, std::move(hs));
-    if (nsp.recovery_enabled()) sock->pid_ = restored ? restored->pid : engineio::random_id();
-    if (restored) {
-        sock->recovered_ = true;
-        sock->data = std::move(restored->data);
-    }
+    socket_origin origin;
+    if (nsp.recovery_enabled()) origin.pid = restored ? restored->pid : engineio::random_id();
+    origin.recovered = restored.has_value();
+    origin.offsets = keeps_offsets;
+    auto sock = std::make_shared<socket>(restored ? restored->sid : engineio::random_id(), nsp, s, std::move(hs),
+                                         std::move(origin));
+    if (restored) sock->data = std::move(restored->data);
     if (auto refused = nsp.run_middlewares(*sock)) {
         packet err;
         err.type = packet_type::connect_error;
@@ -155,11 +173,11 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         boost::json::object body{{"message", refused->message}};
         if (refused->data) body["data"] = *refused->data;
         err.data = std::move(body);
-        sock->connected_ = false;
+        sock->refused();
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
     }
-    nsp.add(sock, restored ? restored->rooms : std::set<std::string>{});
+    nsp.add(sock, restored ? restored->rooms : std::set<std::string>{}, restored && restored->offset_sent);
     c.sockets[p.nsp] = sock;
     c.ever_connected = true;
     c.connect_timer.cancel();
@@ -174,17 +192,15 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     if (restored)
         for (auto& missed : restored->missed)
             for (auto& w : missed) s->send(w);
-    if (nsp.on_connection_) nsp.on_connection_(sock);
+    nsp.connected(sock);
 }
 
-void server::on_close(const engineio::session_ptr& s, engineio::close_reason reason) {
-    auto c = std::static_pointer_cast<client>(s->attachment);
-    if (!c) return;
+void server::on_close(client& c, engineio::close_reason reason) {
     --clients_;
-    c->connect_timer.cancel();
-    auto sockets = std::move(c->sockets);
-    c->sockets.clear();
-    for (auto& [name, sock] : sockets) sock->closed(engineio::to_string(reason));
+    c.connect_timer.cancel();
+    auto sockets = std::move(c.sockets);
+    c.sockets.clear();
+    for (auto& [name, sock] : sockets) sock->handle_close(engineio::to_string(reason));
 }
 
 }  // namespace solgrid::socketio

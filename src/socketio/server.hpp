@@ -1,8 +1,10 @@
 // The Socket.IO v5 server over one Engine.IO endpoint: one client per
 // Engine.IO session, namespaces by name, the CONNECT flow (middlewares,
 // connect timeout, connection-state recovery), and packet dispatch to
-// sockets. Namespaces are created with of() before serving; the
-// session_handler callbacks run on each session's strand. Knows nothing of
+// sockets. Namespaces are created with of() before serving; each
+// Engine.IO session gets a `client` as its listener (typed per-connection
+// state: its sockets by namespace, binary reassembly, the connect timer),
+// called on the session's strand. Knows nothing of
 // solar data: the app emits through namespaces.
 #pragma once
 
@@ -26,14 +28,15 @@ public:
     // The namespace called `name` ("/" is the default), created on first use.
     namespace_& of(const std::string& name);
 
-    void on_open(const engineio::session_ptr& s) override;
-    void on_message(const engineio::session_ptr& s, engineio::packet&& message) override;
-    void on_close(const engineio::session_ptr& s, engineio::close_reason reason) override;
+    // A new Engine.IO session: its Socket.IO client (the session's listener).
+    std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override;
 
     std::size_t client_count() const { return clients_.load(); }
 
 private:
-    struct client;
+    class client;
+    void on_message(const engineio::session_ptr& s, client& c, engineio::packet&& message);
+    void on_close(client& c, engineio::close_reason reason);
     void dispatch(const engineio::session_ptr& s, client& c, packet&& p);
     void connect(const engineio::session_ptr& s, client& c, packet&& p);
 

@@ -32,8 +32,13 @@ std::vector<engineio::outgoing_ptr> to_wire(const packet& p) {
     return out;
 }
 
-socket::socket(std::string id, namespace_& nsp, engineio::session_ptr session, socketio::handshake hs)
-    : id_(std::move(id)), nsp_(nsp), session_(std::move(session)), handshake_(std::move(hs)) {}
+socket::socket(std::string id, namespace_& nsp, engineio::session_ptr session, socketio::handshake hs,
+               socket_origin origin)
+    : id_(std::move(id)),
+      nsp_(nsp),
+      session_(std::move(session)),
+      handshake_(std::move(hs)),
+      origin_(std::move(origin)) {}
 
 socket::~socket() = default;
 
@@ -81,9 +86,9 @@ void socket::emit_with_ack(std::string_view event, payload args, std::chrono::mi
     });
 }
 
-void socket::join(const std::string& room) { nsp_.join(*this, room); }
-void socket::leave(const std::string& room) { nsp_.leave(*this, room); }
-std::set<std::string> socket::rooms() const { return nsp_.rooms_of(*this); }
+void socket::join(const std::string& room) { nsp_.join(id_, room); }
+void socket::leave(const std::string& room) { nsp_.leave(id_, room); }
+std::set<std::string> socket::rooms() const { return nsp_.rooms_of(id_); }
 
 void socket::disconnect(bool close_connection) {
     boost::asio::dispatch(session_->executor(), [self = shared_from_this(), close_connection] {
@@ -92,12 +97,12 @@ void socket::disconnect(bool close_connection) {
         p.type = packet_type::disconnect;
         p.nsp = self->nsp_.name();
         self->send_packet(p);
-        self->closed("server namespace disconnect");
+        self->handle_close("server namespace disconnect");
         if (close_connection) self->session_->close(engineio::close_reason::server_close);
     });
 }
 
-void socket::on_event(packet&& p) {
+void socket::handle_event(packet&& p) {
     auto& args = p.data->as_array();
     std::string name = args[0].is_string() ? std::string(args[0].as_string()) : boost::json::serialize(args[0]);
     payload in;
@@ -128,7 +133,7 @@ void socket::on_event(packet&& p) {
     }
 }
 
-void socket::on_ack(packet&& p) {
+void socket::handle_ack(packet&& p) {
     if (!p.id) return;
     auto it = acks_.find(*p.id);
     if (it == acks_.end()) return;  // late or unknown: ignored, as socket.io does
@@ -139,7 +144,7 @@ void socket::on_ack(packet&& p) {
     cb(std::nullopt, std::move(in));
 }
 
-void socket::closed(std::string_view reason) {
+void socket::handle_close(std::string_view reason) {
     if (!connected_.exchange(false)) return;
     bool recoverable = reason == "transport error" || reason == "transport close" || reason == "forced close" ||
                        reason == "ping timeout" || reason == "server shutting down" || reason == "forced server close";

@@ -16,20 +16,38 @@
 namespace solgrid::socketio {
 
 class namespace_;
-class server;
+
+// How a socket came to be, decided by the server's CONNECT flow.
+struct socket_origin {
+    std::string pid;         // its private id for recovery ("" with recovery off)
+    bool recovered = false;  // it took over a dropped socket's id, rooms and data
+    bool offsets = false;    // the client keeps offsets (it presented a pid)
+};
 
 class socket : public std::enable_shared_from_this<socket> {
 public:
-    socket(std::string id, namespace_& nsp, engineio::session_ptr session, socketio::handshake hs);
+    socket(std::string id, namespace_& nsp, engineio::session_ptr session, socketio::handshake hs,
+           socket_origin origin);
     ~socket();
 
     const std::string& id() const { return id_; }
-    const std::string& pid() const { return pid_; }
+    const std::string& pid() const { return origin_.pid; }
     const std::string& nsp_name() const;
     namespace_& nsp() { return nsp_; }
     const socketio::handshake& handshake() const { return handshake_; }
-    bool recovered() const { return recovered_; }
+    bool recovered() const { return origin_.recovered; }
+    // True if broadcasts reach it with the recovery offset as their last
+    // argument (a client that presented a pid at CONNECT; see namespace_::emit).
+    bool keeps_offsets() const { return origin_.offsets; }
     bool connected() const { return connected_.load(); }
+    // The Engine.IO session carrying it.
+    const engineio::session_ptr& session() const { return session_; }
+
+    // Who the client is, as a CONNECT middleware established it (from its
+    // auth token, say); empty unless one set it. Set during CONNECT on the
+    // strand, read-only after (access control reads it).
+    const boost::json::object& identity() const { return identity_; }
+    void set_identity(boost::json::object who) { identity_ = std::move(who); }
 
     // Application data kept across a recovered reconnection (strand only).
     boost::json::object data;
@@ -53,35 +71,34 @@ public:
     // Raw packet out (the server and namespace use it).
     void send_packet(const packet& p);
 
+    // --- socketio::server only, on the strand.
+    void handle_event(packet&& p);
+    void handle_ack(packet&& p);
+    // The socket is gone (idempotent): out of the namespace (remembered for
+    // recovery if `reason` is a drop), pending acks fail, disconnect handlers run.
+    void handle_close(std::string_view reason);
+    // A middleware refused it: it never connected.
+    void refused() { connected_ = false; }
+
 private:
-    friend class server;
-    friend class namespace_;
-
-    void on_event(packet&& p);
-    void on_ack(packet&& p);
-    void closed(std::string_view reason);  // strand only; idempotent
-
     struct pending_ack {
         ack_callback cb;
         std::unique_ptr<boost::asio::steady_timer> timer;
     };
 
     std::string id_;
-    std::string pid_;
     namespace_& nsp_;
     engineio::session_ptr session_;
     socketio::handshake handshake_;
-    bool recovered_ = false;
+    socket_origin origin_;
+    boost::json::object identity_;
     std::atomic<bool> connected_{true};
-    std::uint64_t last_seq_ = 0;  // newest broadcast offset queued to it (under the namespace lock)
-    std::size_t member_ = 0;      // its index in the namespace's members_ (under the namespace lock)
 
     std::unordered_map<std::string, event_handler> handlers_;
     event_handler any_;
     std::vector<std::function<void(const socket_ptr&, std::string_view)>> on_disconnect_;
     std::unordered_map<std::uint64_t, pending_ack> acks_;
     std::uint64_t next_ack_ = 0;
-    std::set<std::string> rooms_;  // guarded by the namespace's mutex
 };
 
 // Encodes an EVENT/BINARY_EVENT for `event` with `args`.

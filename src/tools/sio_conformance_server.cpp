@@ -20,14 +20,22 @@ namespace asio = boost::asio;
 namespace {
 
 // Engine.IO echo: every message straight back, text as text, binary as binary.
-class echo_handler final : public engineio::session_handler {
+class echo_listener final : public engineio::session_listener {
 public:
-    void on_open(const engineio::session_ptr&) override {}
     void on_message(const engineio::session_ptr& s, engineio::packet&& m) override {
         s->send(m.binary ? engineio::make_binary(std::move(m.data))
                          : engineio::make_packet(engineio::packet_type::message, m.data));
     }
     void on_close(const engineio::session_ptr&, engineio::close_reason) override {}
+};
+
+// Every session shares the one stateless echo listener.
+class echo_handler final : public engineio::session_handler {
+public:
+    std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr&) override { return echo_; }
+
+private:
+    std::shared_ptr<echo_listener> echo_ = std::make_shared<echo_listener>();
 };
 
 void setup_namespace(socketio::namespace_& ns) {

@@ -49,16 +49,25 @@ namespace {
 class session_tracker final : public engineio::session_handler {
 public:
     explicit session_tracker(socketio::server& sio) : sio_(sio) {}
-    void on_open(const engineio::session_ptr& s) override { sio_.on_open(s); }
-    void on_message(const engineio::session_ptr& s, engineio::packet&& m) override {
-        current_ = s;
-        sio_.on_message(s, std::move(m));
-        current_.reset();
+    std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override {
+        return std::make_shared<tracked>(sio_.on_open(s));
     }
-    void on_close(const engineio::session_ptr& s, engineio::close_reason r) override { sio_.on_close(s, r); }
     static engineio::session_ptr current() { return current_; }
 
 private:
+    class tracked final : public engineio::session_listener {
+    public:
+        explicit tracked(std::shared_ptr<engineio::session_listener> inner) : inner_(std::move(inner)) {}
+        void on_message(const engineio::session_ptr& s, engineio::packet&& m) override {
+            current_ = s;
+            inner_->on_message(s, std::move(m));
+            current_.reset();
+        }
+        void on_close(const engineio::session_ptr& s, engineio::close_reason r) override { inner_->on_close(s, r); }
+
+    private:
+        std::shared_ptr<engineio::session_listener> inner_;
+    };
     socketio::server& sio_;
     static thread_local engineio::session_ptr current_;
 };

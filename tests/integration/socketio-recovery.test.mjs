@@ -100,6 +100,47 @@ test('recovery after a quiet connection (no event received before the drop)', as
   await server.stop();
 });
 
+test('offsets only after the client showed it keeps them; a second drop recovers from its own offset', async () => {
+  // First connection: events exactly as emitted (a python-socketio client
+  // with one-argument handlers must not get an extra argument). The pid the
+  // client sends back on reconnection shows it keeps offsets: from then on
+  // each broadcast carries one, and the next recovery starts from it.
+  const server = await serve({ env: { RECOVERY_WINDOW_MS: '60000' } });
+  const socket = await connect(server.url, { transports: ['websocket'] });
+  sockets.push(socket);
+  const log = record(socket);
+  const sun = () => log.filter((e) => e.event === 'new_sun_data');
+  const first = await post(server, 80);
+  await waitUntil(() => sun().length === 1, { what: 'the first event' });
+  assert.deepEqual(sun()[0].args, [first]);
+
+  await dropAndWait(server, socket);
+  const missed = await post(server, 81);
+  let back = once(socket, 'connect');
+  socket.connect();
+  await back;
+  assert.equal(socket.recovered, true);
+  await waitUntil(() => sun().length === 2, { what: 'the event missed while away' });
+  assert.equal(sun()[1].args.length, 2);
+  assert.deepEqual(sun()[1].args[0], missed);
+  assert.equal(typeof sun()[1].args[1], 'string');  // the offset
+  const live = await post(server, 82);
+  await waitUntil(() => sun().length === 3, { what: 'a live event' });
+  assert.deepEqual(sun()[2].args[0], live);
+  assert.equal(typeof sun()[2].args[1], 'string');
+
+  await dropAndWait(server, socket);
+  const missedAgain = [await post(server, 83), await post(server, 84)];
+  back = once(socket, 'connect');
+  socket.connect();
+  await back;
+  assert.equal(socket.recovered, true);
+  await waitUntil(() => sun().length === 5, { what: 'the events missed the second time' });
+  assert.deepEqual(sun().map((e) => e.args[0]), [first, missed, live, ...missedAgain]);  // each once
+  socket.disconnect();
+  await server.stop();
+});
+
 test('with recovery off a reconnecting client is a new socket and misses nothing it should not', async () => {
   const server = await serve({ env: { RECOVERY_WINDOW_MS: '0' } });
   const socket = await connect(server.url, { transports: ['websocket'] });

@@ -51,11 +51,13 @@ inline void run_ready(asio::io_context& ioc) {
     if (ioc.stopped()) ioc.restart();
 }
 
-class recording_handler : public engineio::session_handler {
+// Records what every session it opened says; the listener of them all.
+class recording_handler : public engineio::session_handler, public engineio::session_listener {
 public:
-    void on_open(const engineio::session_ptr& s) override {
+    std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override {
         ++opened;
         sessions.push_back(s);
+        return std::shared_ptr<engineio::session_listener>(std::shared_ptr<void>(), this);  // not owned
     }
     void on_message(const engineio::session_ptr& s, engineio::packet&& m) override {
         messages.push_back(std::move(m));
@@ -78,7 +80,8 @@ public:
 // The result of one poll(), filled in when it completes.
 struct poll_result {
     bool done = false;
-    std::optional<std::string> body;  // nullopt: the server would answer 400
+    std::optional<std::string> body;  // nullopt: the server answers with `error`
+    boost::system::error_code error;
 };
 using poll_handle = std::shared_ptr<poll_result>;
 
@@ -90,15 +93,20 @@ public:
         session = std::make_shared<engineio::session>(asio::make_strand(ioc), "test-sid", *cfg_, handler,
                                                       engineio::handshake_info{},
                                                       [this](const std::string&) { ++gone; });
+        // Handed to the upper layer as engineio::server does after a handshake.
+        asio::post(session->executor(), [s = session] { s->open(); });
     }
 
     // A long-polling GET, as engineio::server runs it (on the session's strand).
     poll_handle start_poll() {
         auto r = std::make_shared<poll_result>();
         asio::co_spawn(session->executor(), session->poll(),
-                       [r](std::exception_ptr e, std::optional<std::string> body) {
+                       [r](std::exception_ptr e, boost::system::result<std::string> body) {
                            if (e) std::rethrow_exception(e);
-                           r->body = std::move(body);
+                           if (body)
+                               r->body = std::move(*body);
+                           else
+                               r->error = body.error();
                            r->done = true;
                        });
         return r;
@@ -108,16 +116,17 @@ public:
     std::optional<std::string> poll() {
         auto r = start_poll();
         EXPECT_TRUE(run_until(ioc_, [&] { return r->done; })) << "poll() never returned";
+        last_poll_error = r->error;
         return r->body;
     }
 
-    // A POST body, on the strand; the error text or "".
+    // A POST body, on the strand; the error's message or "".
     std::string post(std::string body) {
         std::optional<std::string> out;
         asio::co_spawn(session->executor(), session->post_async(std::move(body)),
-                       [&out](std::exception_ptr e, std::string problem) {
+                       [&out](std::exception_ptr e, boost::system::error_code problem) {
                            if (e) std::rethrow_exception(e);
-                           out = std::move(problem);
+                           out = problem ? problem.message() : std::string();
                        });
         EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); })) << "post() never returned";
         return out.value_or("no answer");
@@ -130,6 +139,7 @@ public:
 
     engineio::session_ptr session;
     std::atomic<int> gone{0};
+    boost::system::error_code last_poll_error;  // of the last poll() refused
 
 private:
     asio::io_context& ioc_;

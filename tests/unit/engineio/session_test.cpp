@@ -84,9 +84,11 @@ TEST_F(EioSession, AMissedPongClosesWithPingTimeoutAndTheHeldPollGetsAClosePacke
     EXPECT_EQ(engineio::to_string(handler.closes[0]), "ping timeout");
     EXPECT_EQ(rig.gone, 1);
     EXPECT_TRUE(rig.session->closed());
-    // The sid is gone: a later GET or POST is refused.
+    // The sid is gone: a later GET or POST is refused as an unknown sid
+    // (once reported as "Bad request").
     EXPECT_EQ(rig.poll(), std::nullopt);
-    EXPECT_NE(rig.post("3"), "");
+    EXPECT_EQ(rig.last_poll_error, engineio::error::unknown_sid);
+    EXPECT_EQ(rig.post("3"), "Session ID unknown");
 }
 
 TEST_F(EioSession, AMissedPongClosesEvenWithoutAHeldPoll) {
@@ -145,7 +147,8 @@ TEST_F(EioSession, OverlappingPollsCloseTheSession) {
     ASSERT_FALSE(first->done);
     auto second = rig.start_poll();
     ASSERT_TRUE(run_until(ioc, [&] { return first->done && second->done; }));
-    EXPECT_EQ(second->body, std::nullopt);      // 400
+    EXPECT_EQ(second->body, std::nullopt);
+    EXPECT_EQ(second->error, engineio::error::bad_request);
     EXPECT_EQ(first->body, std::string("1"));  // the held one learns of the close
     ASSERT_EQ(handler.closes.size(), 1u);
     EXPECT_EQ(handler.closes[0], close_reason::transport_error);
@@ -173,6 +176,7 @@ TEST_F(EioSession, APostedCloseWithoutAHeldPollLetsTheRacingGetFinish) {
     EXPECT_EQ(rig.poll(), std::string("6"));   // which gets its noop
     EXPECT_EQ(rig.gone, 1);
     EXPECT_EQ(rig.poll(), std::nullopt);
+    EXPECT_EQ(rig.last_poll_error, engineio::error::unknown_sid);
 }
 
 TEST_F(EioSession, ALingeringSidIsForgottenEvenIfNoGetComes) {
@@ -203,6 +207,7 @@ TEST_F(EioSession, ServerCloseGivesTheHeldPollTheLastPacketsAndTheNextGetTheClos
     EXPECT_EQ(rig.poll(), std::string("1"));
     EXPECT_EQ(rig.gone, 1);
     EXPECT_EQ(rig.poll(), std::nullopt);
+    EXPECT_EQ(rig.last_poll_error, engineio::error::unknown_sid);
 }
 
 TEST_F(EioSession, ServerCloseBetweenTwoPollsStillDeliversWhatWasQueued) {
@@ -218,6 +223,7 @@ TEST_F(EioSession, ServerCloseBetweenTwoPollsStillDeliversWhatWasQueued) {
     EXPECT_EQ(rig.poll(), std::string("1"));
     EXPECT_EQ(rig.gone, 1);
     EXPECT_EQ(rig.poll(), std::nullopt);
+    EXPECT_EQ(rig.last_poll_error, engineio::error::unknown_sid);
 }
 
 TEST_F(EioSession, AnUndeliveredCloseIsForgottenAfterAWhile) {
@@ -287,15 +293,17 @@ TEST_F(EioSession, AClientThatPollsKeepsUpWithTheBound) {
 
 TEST_F(EioSession, CanUpgradeOnlyAnOpenPollingSession) {
     session_rig rig(ioc, no_heartbeat_soon(), handler);
-    std::optional<bool> ok;
-    asio::co_spawn(rig.session->executor(), rig.session->can_upgrade(), [&](std::exception_ptr, bool v) { ok = v; });
-    ASSERT_TRUE(run_until(ioc, [&] { return ok.has_value(); }));
-    EXPECT_TRUE(*ok);
-    rig.session->close(close_reason::server_close);
-    ok.reset();
-    asio::co_spawn(rig.session->executor(), rig.session->can_upgrade(), [&](std::exception_ptr, bool v) { ok = v; });
+    std::optional<boost::system::error_code> ok;
+    asio::co_spawn(rig.session->executor(), rig.session->can_upgrade(),
+                   [&](std::exception_ptr, boost::system::error_code v) { ok = v; });
     ASSERT_TRUE(run_until(ioc, [&] { return ok.has_value(); }));
     EXPECT_FALSE(*ok);
+    rig.session->close(close_reason::server_close);
+    ok.reset();
+    asio::co_spawn(rig.session->executor(), rig.session->can_upgrade(),
+                   [&](std::exception_ptr, boost::system::error_code v) { ok = v; });
+    ASSERT_TRUE(run_until(ioc, [&] { return ok.has_value(); }));
+    EXPECT_EQ(*ok, engineio::error::unknown_sid);  // closed: gone, not "already upgraded"
 }
 
 TEST(EioCloseReason, NamesAsSocketIoDoes) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <set>
 #include <thread>
@@ -24,8 +25,7 @@ namespace {
 class client {
 public:
     client(asio::io_context& ioc, socketio::server& sio) : ioc_(ioc), rig_(ioc, no_heartbeat_soon(), sio) {
-        asio::post(rig_.session->executor(), [&sio, s = rig_.session] { sio.on_open(s); });
-        run_ready(ioc_);
+        run_ready(ioc_);  // the rig hands the session to `sio`, its handler
     }
 
     // Engine.IO message packets from the client, in one POST.
@@ -208,6 +208,48 @@ TEST_F(SioServer, AMiddlewareMayRefuseWithData) {
     EXPECT_EQ(priv.socket_count(), 0u);
     c.connect("/private", R"({"token":"secret"})");
     EXPECT_EQ(connected, 1);
+}
+
+TEST_F(SioServer, MiddlewaresRunInOrderRefuseOrAttachAnIdentity) {
+    // The chain access control will use: one middleware refuses without a
+    // known token, the next attaches who the client is; handlers see it.
+    make();
+    auto& priv = sio->of("/private");
+    std::vector<std::string> ran;
+    priv.use([&](socketio::socket& s) -> std::optional<socketio::connect_error> {
+        ran.push_back("authenticate");
+        auto* token = s.handshake().auth.if_contains("token");
+        if (!token || !token->is_string()) return socketio::connect_error{"authentication required", std::nullopt};
+        if (*token != "alice-token") return socketio::connect_error{"unknown token", json::value(json::object{{"retry", false}})};
+        s.set_identity({{"user", "alice"}, {"household", "h1"}});
+        return std::nullopt;
+    });
+    priv.use([&](socketio::socket& s) -> std::optional<socketio::connect_error> {
+        ran.push_back("authorize:" + std::string(s.identity().contains("user") ? s.identity().at("user").as_string() : ""));
+        return std::nullopt;
+    });
+    std::vector<json::object> seen;
+    priv.on_connection([&](const socketio::socket_ptr& s) { seen.push_back(s->identity()); });
+
+    client c(ioc, *sio);
+    c.send("40/private,");
+    EXPECT_EQ(c.next(), R"(44/private,{"message":"authentication required"})");
+    c.send(R"(40/private,{"token":"mallory"})");
+    EXPECT_EQ(c.next(), R"(44/private,{"message":"unknown token","data":{"retry":false}})");
+    EXPECT_EQ(ran, (std::vector<std::string>{"authenticate", "authenticate"}));  // the chain stopped at the refusal
+    EXPECT_TRUE(seen.empty());
+    EXPECT_EQ(priv.socket_count(), 0u);
+    EXPECT_FALSE(c.closed());  // refused from the namespace, not disconnected
+
+    c.connect("/private", R"({"token":"alice-token"})");
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0], (json::object{{"user", "alice"}, {"household", "h1"}}));
+    EXPECT_EQ(ran.back(), "authorize:alice");
+    EXPECT_TRUE(sio->of("/").socket_count() == 0u);
+    // The default namespace, without middlewares: no identity.
+    c.connect();
+    ASSERT_FALSE(sockets.empty());
+    EXPECT_TRUE(sockets.back()->identity().empty());
 }
 
 TEST_F(SioServer, EventsReachTheirHandlerWithAndWithoutAck) {
@@ -574,7 +616,7 @@ TEST_F(SioServer, RecoveryReplaysWhatWasMissedWithTheSameIdAndRooms) {
     sockets[0]->data["name"] = "kept";
 
     root().emit("news", args({1}));
-    EXPECT_EQ(first.next(), R"(42["news",1,"1"])");  // the offset rides last
+    EXPECT_EQ(first.next(), R"(42["news",1])");  // a first connection gets no offset
     first.drop(engineio::close_reason::transport_close);
     ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
 
@@ -618,28 +660,31 @@ TEST_F(SioServer, RecoveryAfterAQuietConnection) {
 
 TEST_F(SioServer, NoRecoveryForAnUnknownPidOrABadOffset) {
     make(with_recovery());
-    root().emit("before anyone", {});  // offset 1 exists
     std::vector<std::unique_ptr<client>> dropped;
-    // A client that dropped; returns its {sid, pid}.
+    // A client that keeps offsets (it presented a pid), got one, and
+    // dropped; returns its {sid, pid, offset}.
     auto drop_one = [&] {
         dropped.push_back(std::make_unique<client>(ioc, *sio));
-        auto sid = dropped.back()->connect();
+        auto sid = dropped.back()->connect("/", R"({"pid":"from an earlier life"})");
         auto pid = std::string(dropped.back()->last_connect.at("pid").as_string());
+        root().emit("tick", {});
+        auto tick = dropped.back()->next();  // 42["tick","N"]
+        auto offset = tick.substr(tick.find(",\"") + 2, tick.size() - tick.find(",\"") - 4);
         dropped.back()->drop();
         EXPECT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
-        return std::pair{sid, pid};
+        return std::tuple{sid, pid, offset};
     };
-    // The control: with a good offset it recovers.
+    // The control: with its own offset it recovers.
     {
-        auto [sid, pid] = drop_one();
+        auto [sid, pid, offset] = drop_one();
         client c(ioc, *sio);
-        EXPECT_EQ(c.connect("/", R"({"pid":")" + pid + R"(","offset":"1"})"), sid);
+        EXPECT_EQ(c.connect("/", R"({"pid":")" + pid + R"(","offset":")" + offset + R"("})"), sid);
         EXPECT_TRUE(sockets.back()->recovered());
         c.drop();
         ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
     }
     for (std::string offset : {R"("999")", R"("1x")", R"("")", R"("-1")"}) {
-        auto [sid, pid] = drop_one();
+        auto [sid, pid, good] = drop_one();
         client c(ioc, *sio);
         EXPECT_NE(c.connect("/", R"({"pid":")" + pid + R"(","offset":)" + offset + "}"), sid) << offset;
         EXPECT_FALSE(sockets.back()->recovered()) << offset;
@@ -647,11 +692,31 @@ TEST_F(SioServer, NoRecoveryForAnUnknownPidOrABadOffset) {
         ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
     }
     {
-        auto [sid, pid] = drop_one();
+        auto [sid, pid, offset] = drop_one();
         client c(ioc, *sio);
-        EXPECT_NE(c.connect("/", R"({"pid":"someone else","offset":"1"})"), sid);
+        EXPECT_NE(c.connect("/", R"({"pid":"someone else","offset":")" + offset + R"("})"), sid);
         EXPECT_FALSE(sockets.back()->recovered());
     }
+}
+
+TEST_F(SioServer, AClientWeSentNoOffsetRecoversWhateverOffsetItReports) {
+    // socket.io-client takes the last argument of any event for an offset
+    // when it is a string: a first connection that got ["news","hello"]
+    // reports "hello". We never sent it an offset, so what we queued to it
+    // is the start.
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    root().emit("news", args({"hello"}));
+    EXPECT_EQ(first.next(), R"(42["news","hello"])");
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    root().emit("news", args({"missed"}));
+    client again(ioc, *sio);
+    EXPECT_EQ(again.connect("/", R"({"pid":")" + pid + R"(","offset":"hello"})"), sid);
+    EXPECT_TRUE(sockets.back()->recovered());
+    EXPECT_EQ(again.next(), R"(42["news","missed","2"])");
 }
 
 TEST_F(SioServer, NoRecoveryAfterTheClientLeftOnPurpose) {
@@ -686,7 +751,7 @@ TEST_F(SioServer, NoRecoveryOnceWhatWasMissedHasExpired) {
     auto sid = first.connect();
     auto pid = std::string(first.last_connect.at("pid").as_string());
     root().emit("tick", {});
-    EXPECT_EQ(first.next(), R"(42["tick","1"])");
+    EXPECT_EQ(first.next(), R"(42["tick"])");
     first.drop();
     ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
     root().emit("tick", {});
@@ -702,4 +767,88 @@ TEST_F(SioServer, NoOffsetsWithoutRecovery) {
     c.connect();
     root().emit("plain", args({1}));
     EXPECT_EQ(c.next(), R"(42["plain",1])");
+}
+
+TEST_F(SioServer, OffsetsOnlyForClientsThatPresentedAPid) {
+    // A client with one-argument handlers (python-socketio) never sends a
+    // pid and must get each event exactly as emitted; socket.io-client
+    // sends its pid on every reconnection, and from then on gets offsets.
+    make(with_recovery());
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());  // still offered
+    EXPECT_FALSE(sockets.back()->keeps_offsets());
+    client plain(ioc, *sio);
+    plain.connect();
+    root().emit("news", args({1}));
+    EXPECT_EQ(first.next(), R"(42["news",1])");
+    EXPECT_EQ(plain.next(), R"(42["news",1])");
+    root().to(sid).emit("to-one", args({2}));  // the targeted path too
+    EXPECT_EQ(first.next(), R"(42["to-one",2])");
+
+    // Dropped with offset 2 queued to it; back with its pid and no offset
+    // (it never saw one): what it missed, then live events, with offsets.
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 1; }));
+    root().emit("missed", args({3}));
+    EXPECT_EQ(plain.next(), R"(42["missed",3])");
+    client again(ioc, *sio);
+    EXPECT_EQ(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);
+    EXPECT_TRUE(sockets.back()->recovered());
+    EXPECT_TRUE(sockets.back()->keeps_offsets());
+    EXPECT_EQ(again.next(), R"(42["missed",3,"3"])");
+    root().emit("live", args({4}));
+    EXPECT_EQ(again.next(), R"(42["live",4,"4"])");
+    EXPECT_EQ(plain.next(), R"(42["live",4])");  // same broadcast, no offset
+    root().except("nobody").emit("binary", [] {
+        socketio::payload p;
+        p.args.push_back(json::object{{"_placeholder", true}, {"num", 0}});
+        p.attachments.push_back("\x01\x02");
+        return p;
+    }());
+    EXPECT_EQ(again.next(), R"(451-["binary",{"_placeholder":true,"num":0},"5"])");
+    EXPECT_EQ(again.next(), "bAQI=");
+    EXPECT_EQ(plain.next(), R"(451-["binary",{"_placeholder":true,"num":0}])");
+    EXPECT_EQ(plain.next(), "bAQI=");
+
+    // A pid the server no longer knows: not recovered, but the client keeps
+    // offsets all the same.
+    client stranger(ioc, *sio);
+    EXPECT_NE(stranger.connect("/", R"({"pid":"expired"})"), sid);
+    EXPECT_FALSE(sockets.back()->recovered());
+    EXPECT_TRUE(sockets.back()->keeps_offsets());
+    root().emit("hello", {});
+    EXPECT_EQ(stranger.next(), R"(42["hello","6"])");
+}
+
+TEST_F(SioServer, BroadcastsFromAnotherThreadWhileClientsComeAndGo) {
+    // emit() snapshots its targets under the namespace lock and writes
+    // after releasing it: a session that closes, or whose last owner lets
+    // go, meanwhile must neither crash it nor be written to after it closed.
+    make(with_recovery());
+    std::atomic<bool> stop{false};
+    std::atomic<int> emitted{0};
+    std::thread emitter([&] {
+        while (!stop) {
+            root().emit("tick", args({emitted.load()}));
+            ++emitted;
+        }
+    });
+    for (int i = 0; i < 200; ++i) {
+        auto c = std::make_unique<client>(ioc, *sio);
+        c->send("40");
+        ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 1; }));
+        // Broadcasts reach it (the emitter's progress, not a time).
+        auto before = emitted.load();
+        ASSERT_TRUE(run_until(ioc, [&] { return emitted.load() > before + 1; }));
+        c->drop(i % 2 ? engineio::close_reason::transport_close : engineio::close_reason::server_close);
+        ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+        c.reset();  // the test's reference goes; a snapshot may hold the last one
+        run_ready(ioc);
+    }
+    stop = true;
+    emitter.join();
+    run_ready(ioc);
+    EXPECT_GT(emitted.load(), 0);
+    EXPECT_EQ(root().socket_count(), 0u);
 }
