@@ -117,7 +117,7 @@ void session::finish_close(close_reason r) {
     heartbeat_.cancel();
     if (poll_wait_) {
         // The client's own close is answered with a noop; ours with a close packet.
-        if (!poll_answer_) poll_answer_ = r == close_reason::forced_close ? "6" : "1";
+        if (poll_answer_ == release::none) poll_answer_ = r == close_reason::forced_close ? release::noop : release::close;
         poll_wait_->cancel();
     }
     if (ws_) {
@@ -146,7 +146,7 @@ void session::finish_close(close_reason r) {
         // a DISCONNECT in the same payload would be taken for a network
         // failure (and the client would reconnect).
         linger_ = true;
-        linger_answer_ = drain ? "1" : "6";
+        linger_answer_ = drain ? release::close : release::noop;
         heartbeat_.expires_after(drain ? std::max<std::chrono::milliseconds>(std::chrono::seconds(1), cfg_.ping_timeout)
                                        : std::chrono::seconds(1));
         heartbeat_.async_wait([self](boost::system::error_code) {
@@ -167,6 +167,12 @@ void session::open() {
 }
 
 void session::start_heartbeat() { arm_heartbeat(true); }
+
+std::string_view session::packet_of(release r) {
+    static constexpr char close[] = {static_cast<char>(packet_type::close), 0};
+    static constexpr char noop[] = {static_cast<char>(packet_type::noop), 0};
+    return r == release::close ? close : noop;
+}
 
 void session::arm_heartbeat(bool ping_phase) {
     if (closed_) return;
@@ -238,7 +244,7 @@ asio::awaitable<boost::system::result<std::string>> session::poll() {
         linger_ = false;
         heartbeat_.cancel();
         on_gone_(id_);
-        co_return std::string(linger_answer_);
+        co_return std::string(packet_of(linger_answer_));
     }
     // Closed meanwhile (between the registry's lookup and this strand):
     // the sid is gone, as if never seen.
@@ -246,27 +252,25 @@ asio::awaitable<boost::system::result<std::string>> session::poll() {
     if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
     if (poll_wait_) {
         // Overlapping GETs: the protocol says close; the held one gets "1".
-        poll_answer_ = "1";
+        poll_answer_ = release::close;
         close(close_reason::transport_error);
         co_return make_error_code(error::bad_request);
     }
-    if (upgrading_) co_return std::string("6");
+    if (upgrading_) co_return std::string(packet_of(release::noop));
     if (queue_.empty()) {
         poll_wait_ = std::make_unique<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
         co_await poll_wait_->async_wait(use_tuple);
         poll_wait_.reset();
     }
     std::string answer;
-    if (!queue_.empty() && (!closed_ || poll_answer_ == std::string_view("1"))) {
+    if (!queue_.empty() && (!closed_ || poll_answer_ == release::close)) {
         answer = encode_payload(queue_);
         queue_.clear();
-        if (closed_ && !linger_) answer += "\x1e" "1";
-    } else if (poll_answer_) {
-        answer = poll_answer_;
+        if (closed_ && !linger_) (answer += '\x1e') += packet_of(release::close);
     } else {
-        answer = "6";
+        answer = packet_of(poll_answer_ == release::none ? release::noop : poll_answer_);
     }
-    poll_answer_ = nullptr;
+    poll_answer_ = release::none;
     co_return answer;
 }
 
@@ -311,14 +315,14 @@ void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text
             flush_ws(ws);
             upgrading_ = true;
             if (poll_wait_) {
-                poll_answer_ = "6";
+                poll_answer_ = release::noop;
                 poll_wait_->cancel();
             }
         } else if (text == "5" && upgrading_) {
             upgrading_ = false;
             transport_ = transport_kind::websocket;
             if (poll_wait_) {
-                poll_answer_ = "6";
+                poll_answer_ = release::noop;
                 poll_wait_->cancel();
             }
             flush_ws(ws);  // flush whatever polling had queued

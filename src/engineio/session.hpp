@@ -196,7 +196,11 @@ private:
     asio::steady_timer heartbeat_;
     // long-polling
     std::unique_ptr<asio::steady_timer> poll_wait_;  // set while a GET is held
-    const char* poll_answer_ = nullptr;             // "6"/"1": release a held GET with this
+    // How a held GET is released when it has nothing to carry: a noop (the
+    // client's own close, an upgrade) or a close packet (ours).
+    enum class release : unsigned char { none, noop, close };
+    static std::string_view packet_of(release r);  // "6", "1"
+    release poll_answer_ = release::none;
     // websocket (direct, or the probe of an upgrade)
     std::shared_ptr<ws_state> ws_;
     bool upgrading_ = false;  // probe received, waiting for "5"
@@ -205,7 +209,7 @@ private:
     // Closed by us with packets still queued (a DISCONNECT, then the close):
     // the next GET gets them, the one after it the close packet.
     bool linger_ = false;
-    const char* linger_answer_ = "6";
+    release linger_answer_ = release::noop;
 };
 
 }  // namespace solgrid::engineio
