@@ -852,3 +852,27 @@ TEST_F(SioServer, BroadcastsFromAnotherThreadWhileClientsComeAndGo) {
     EXPECT_GT(emitted.load(), 0);
     EXPECT_EQ(root().socket_count(), 0u);
 }
+
+TEST_F(SioServer, ABroadcastWhileARecoveringClientConnectsIsReplayedAfterItsConnect) {
+    // Between finding what a client missed and adding it to the namespace
+    // the middlewares run; a broadcast then (here from a middleware, as one
+    // from another thread could) was neither missed nor live, and was lost.
+    make(with_recovery());
+    bool broadcast_in_middleware = false;
+    root().use([&](socketio::socket&) -> std::optional<socketio::connect_error> {
+        if (broadcast_in_middleware) root().emit("during", args({"connect"}));
+        return std::nullopt;
+    });
+    client first(ioc, *sio);
+    auto sid = first.connect();
+    auto pid = std::string(first.last_connect.at("pid").as_string());
+    first.drop();
+    ASSERT_TRUE(run_until(ioc, [&] { return root().socket_count() == 0; }));
+    broadcast_in_middleware = true;
+    client again(ioc, *sio);
+    EXPECT_EQ(again.connect("/", R"({"pid":")" + pid + R"("})"), sid);  // the CONNECT reply first
+    EXPECT_TRUE(sockets.back()->recovered());
+    EXPECT_EQ(again.next(), R"(42["during","connect","1"])");
+    root().emit("live", {});
+    EXPECT_EQ(again.next(), R"(42["live","2"])");
+}
