@@ -1,3 +1,7 @@
+// The session's core: its inbox and queue, heartbeat, packets from either
+// transport, and the close. The transports: session_polling.cpp (held GETs,
+// POSTs), session_websocket.cpp (reading a WebSocket, the upgrade),
+// session_write.cpp (every write to a WebSocket, the fast paths included).
 #include "engineio/session.hpp"
 
 #include "engineio/session_ws_state.hpp"
@@ -16,18 +20,9 @@
 namespace solgrid::engineio {
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 const outgoing_ptr& ping_packet() {
     static const outgoing_ptr p = make_packet(packet_type::ping);
     return p;
-}
-
-// Scratch space for one read; used only between two suspension points, so a
-// per-thread buffer serves every connection and idle ones hold none.
-std::vector<char>& read_buffer() {
-    thread_local std::vector<char> buf(64 * 1024);
-    return buf;
 }
 
 }  // namespace
@@ -87,7 +82,7 @@ void session::enqueue(outgoing_ptr p) {
 
 void session::wake() {
     if (transport_ == transport_kind::polling) {
-        if (poll_wait_) poll_wait_->cancel();
+        if (polling_.wait) polling_.wait->cancel();
     } else if (ws_) {
         flush_ws(ws_);
     }
@@ -115,10 +110,10 @@ void session::finish_close(close_reason r) {
         inbox_.clear();
     }
     heartbeat_.cancel();
-    if (poll_wait_) {
+    if (polling_.wait) {
         // The client's own close is answered with a noop; ours with a close packet.
-        if (!poll_answer_) poll_answer_ = r == close_reason::forced_close ? "6" : "1";
-        poll_wait_->cancel();
+        if (polling_.answer == release::none) polling_.answer = r == close_reason::forced_close ? release::noop : release::close;
+        polling_.wait->cancel();
     }
     if (ws_) {
         ws_->closing = true;
@@ -139,19 +134,19 @@ void session::finish_close(close_reason r) {
     const bool polling = transport_ == transport_kind::polling;
     const bool drain = polling && !queue_.empty() &&
                        (r == close_reason::server_close || r == close_reason::server_shutdown);
-    if ((r == close_reason::forced_close && polling && !poll_wait_) || drain) {
+    if ((r == close_reason::forced_close && polling && !polling_.wait) || drain) {
         // A drain answers the queue first and the close packet on a GET of
         // its own, as the reference server does: socket.io-client acts on a
         // close packet at once but on the packets before it a tick later, so
         // a DISCONNECT in the same payload would be taken for a network
         // failure (and the client would reconnect).
-        linger_ = true;
-        linger_answer_ = drain ? "1" : "6";
+        polling_.linger = true;
+        polling_.linger_answer = drain ? release::close : release::noop;
         heartbeat_.expires_after(drain ? std::max<std::chrono::milliseconds>(std::chrono::seconds(1), cfg_.ping_timeout)
                                        : std::chrono::seconds(1));
         heartbeat_.async_wait([self](boost::system::error_code) {
-            if (self->linger_) {
-                self->linger_ = false;
+            if (self->polling_.linger) {
+                self->polling_.linger = false;
                 self->on_gone_(self->id_);
             }
         });
@@ -226,188 +221,6 @@ void session::on_packet(packet&& p, bool from_websocket) {
         close(close_reason::parse_error);
         break;
     }
-}
-
-asio::awaitable<boost::system::result<std::string>> session::poll() {
-    if (linger_) {
-        if (!queue_.empty()) {
-            auto last = encode_payload(queue_);
-            queue_.clear();
-            co_return last;  // the close packet follows on the next GET
-        }
-        linger_ = false;
-        heartbeat_.cancel();
-        on_gone_(id_);
-        co_return std::string(linger_answer_);
-    }
-    // Closed meanwhile (between the registry's lookup and this strand):
-    // the sid is gone, as if never seen.
-    if (closed_) co_return make_error_code(error::unknown_sid);
-    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
-    if (poll_wait_) {
-        // Overlapping GETs: the protocol says close; the held one gets "1".
-        poll_answer_ = "1";
-        close(close_reason::transport_error);
-        co_return make_error_code(error::bad_request);
-    }
-    if (upgrading_) co_return std::string("6");
-    if (queue_.empty()) {
-        poll_wait_ = std::make_unique<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
-        co_await poll_wait_->async_wait(use_tuple);
-        poll_wait_.reset();
-    }
-    std::string answer;
-    if (!queue_.empty() && (!closed_ || poll_answer_ == std::string_view("1"))) {
-        answer = encode_payload(queue_);
-        queue_.clear();
-        if (closed_ && !linger_) answer += "\x1e" "1";
-    } else if (poll_answer_) {
-        answer = poll_answer_;
-    } else {
-        answer = "6";
-    }
-    poll_answer_ = nullptr;
-    co_return answer;
-}
-
-boost::system::error_code session::post(std::string_view body) {
-    if (closed_) return error::unknown_sid;
-    auto packets = decode_payload(body);
-    if (!packets) {
-        close(close_reason::parse_error);
-        return error::bad_request;
-    }
-    for (auto& p : *packets) on_packet(std::move(p), false);
-    return {};
-}
-
-asio::awaitable<boost::system::error_code> session::post_async(std::string body) {
-    if (closed_) co_return make_error_code(error::unknown_sid);
-    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
-    co_return post(body);
-}
-
-asio::awaitable<boost::system::error_code> session::can_upgrade() {
-    if (closed_) co_return make_error_code(error::unknown_sid);
-    if (transport_ != transport_kind::polling || ws_) co_return make_error_code(error::already_upgraded);
-    co_return boost::system::error_code{};
-}
-
-void session::attach_websocket(tcp::socket socket, bool probe) {
-    boost::system::error_code ec;
-    socket.non_blocking(true, ec);
-    auto ws = std::make_shared<ws_state>(std::move(socket), cfg_.max_payload);
-    ws_ = ws;
-    if (!probe) transport_ = transport_kind::websocket;
-    read_ws(ws);
-    flush_ws(ws);
-}
-
-void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text) {
-    if (transport_ == transport_kind::polling) {
-        // The probe of an upgrade: 2probe → 3probe, then 5 switches over.
-        if (text == "2probe") {
-            ws->control.push_back(net::ws::encode_frame(net::ws::opcode::text, "3probe"));
-            flush_ws(ws);
-            upgrading_ = true;
-            if (poll_wait_) {
-                poll_answer_ = "6";
-                poll_wait_->cancel();
-            }
-        } else if (text == "5" && upgrading_) {
-            upgrading_ = false;
-            transport_ = transport_kind::websocket;
-            if (poll_wait_) {
-                poll_answer_ = "6";
-                poll_wait_->cancel();
-            }
-            flush_ws(ws);  // flush whatever polling had queued
-        } else {
-            // Anything else during a probe: drop the probe, keep polling.
-            ws->closing = true;
-            flush_ws(ws);
-            ws_.reset();
-            upgrading_ = false;
-        }
-        return;
-    }
-    auto p = decode_text(text);
-    if (!p) {
-        close(close_reason::parse_error);
-        return;
-    }
-    on_packet(std::move(*p), true);
-}
-
-void session::end_ws(const std::shared_ptr<ws_state>& ws, close_reason r) {
-    if (ws_ == ws && transport_ == transport_kind::websocket) {
-        close(r);  // closes the session, which flushes and sends the close frame
-        return;
-    }
-    // A probe that failed: drop it, the session goes on polling.
-    ws->closing = true;
-    flush_ws(ws);
-    if (ws_ == ws) {
-        ws_.reset();
-        upgrading_ = false;
-    }
-}
-
-void session::read_ws(const std::shared_ptr<ws_state>& ws) {
-    // A readiness wait, not a read: an idle connection holds no buffer and
-    // no coroutine frame, only this small handler.
-    ws->socket.async_wait(tcp::socket::wait_read,
-                          asio::bind_executor(strand_, [self = shared_from_this(), ws](boost::system::error_code ec) {
-                              self->on_ws_readable(ws, ec);
-                          }));
-}
-
-void session::on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec) {
-    if (ws->stopped || ws->closing) return;
-    std::size_t n = 0;
-    if (!ec) {
-        auto& buf = read_buffer();
-        n = ws->socket.read_some(asio::buffer(buf), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            read_ws(ws);
-            return;
-        }
-    }
-    if (ec) {
-        end_ws(ws, close_reason::transport_close);  // EOF or error, no close frame
-        return;
-    }
-    thread_local std::vector<net::ws::event> events;  // handled below without suspending
-    events.clear();
-    auto code = ws->parser.feed(std::string_view(read_buffer().data(), n), events);
-    for (auto& e : events) {
-        if (ws->closing) break;
-        switch (e.type) {
-        case net::ws::event::text:
-            on_ws_text(ws, std::move(e.data));
-            break;
-        case net::ws::event::binary:
-            if (ws_ == ws && transport_ == transport_kind::websocket)
-                on_packet(packet{packet_type::message, std::move(e.data), true}, true);
-            break;
-        case net::ws::event::ping:
-            ws->control.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));
-            flush_ws(ws);
-            break;
-        case net::ws::event::pong:
-            break;
-        case net::ws::event::close:
-            ws->close_code = e.code == 1005 ? net::ws::close_code::normal : e.code;
-            end_ws(ws, close_reason::transport_close);
-            break;
-        }
-    }
-    events.clear();
-    if (code && !ws->closing) {
-        ws->close_code = code;
-        end_ws(ws, close_reason::parse_error);
-    }
-    if (!ws->closing && !ws->stopped) read_ws(ws);
 }
 
 }  // namespace solgrid::engineio

@@ -169,20 +169,28 @@ std::optional<namespace_::restored> namespace_::restore(const std::string& pid,
         }
     }
     if (from < evicted_upto_ || from > seq_) return std::nullopt;  // missed packets are gone
-    restored r{session.sid, pid, session.rooms, std::move(session.data), {}};
-    // The missed packets carry offsets: the client's offset is ours after them.
-    r.offset_sent = session.offset_sent;
-    for (const auto& p : replay_)
-        if (p.seq > from && adapter::reaches(session.sid, session.rooms, p.rooms, p.except)) {
-            r.missed.push_back(p.wire);
-            r.offset_sent = true;
-        }
+    restored r{session.sid, pid, session.rooms, std::move(session.data), from, session.offset_sent};
     return r;
 }
 
-void namespace_::add(const socket_ptr& s, const std::set<std::string>& rooms, bool offset_sent) {
+void namespace_::add(const socket_ptr& s, const restored* r, const std::function<void()>& greet) {
     std::lock_guard lock(mutex_);
-    adapter_.add(s->id(), s.get(), {s->session(), s->keeps_offsets(), seq_, offset_sent}, rooms);
+    thread_local std::vector<const std::vector<engineio::outgoing_ptr>*> missed;
+    missed.clear();
+    bool offset_sent = r && r->offset_sent;
+    if (r)
+        for (const auto& p : replay_)
+            if (p.seq > r->from && adapter::reaches(r->sid, r->rooms, p.rooms, p.except)) {
+                missed.push_back(&p.wire);
+                offset_sent = true;  // they carry offsets: its client's offset is ours after them
+            }
+    adapter_.add(s->id(), s.get(), {s->session(), s->keeps_offsets(), seq_, offset_sent},
+                 r ? r->rooms : std::set<std::string>{});
+    // Queued, not written: send() never blocks, and nothing here calls back.
+    greet();
+    for (const auto* wire : missed)
+        for (const auto& w : *wire) s->session()->send(w);
+    missed.clear();
 }
 
 void namespace_::remove(const socket& s, bool persist) {

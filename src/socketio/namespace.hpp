@@ -68,15 +68,19 @@ public:
         std::string pid;
         std::set<std::string> rooms;
         boost::json::object data;
-        std::vector<std::vector<engineio::outgoing_ptr>> missed;
+        std::uint64_t from = 0;    // it missed the broadcasts after this offset
         bool offset_sent = false;  // its client holds an offset of ours
     };
     bool recovery_enabled() const { return recovery_.window.count() > 0; }
     std::optional<connect_error> run_middlewares(socket& s) const;
-    // The persisted session of `pid` and what it missed since `offset` (or
-    // since the newest offset queued to it); nullopt if it cannot recover.
+    // The persisted session of `pid`, to replay from `offset` (or from the
+    // newest offset queued to it); nullopt if it cannot recover.
     std::optional<restored> restore(const std::string& pid, const std::optional<std::string>& offset);
-    void add(const socket_ptr& s, const std::set<std::string>& rooms, bool offset_sent = false);
+    // Into the adapter (in the rooms of `r`, if it recovered); then, under
+    // the same lock, `greet` (the CONNECT reply) and what `r` missed are
+    // queued to it, so no broadcast can reach it ahead of them or fall
+    // between what it missed and what it gets live.
+    void add(const socket_ptr& s, const restored* r, const std::function<void()>& greet);
     // Out of the adapter; with `persist` (and recovery on), remembered for
     // a recovery within the window.
     void remove(const socket& s, bool persist);

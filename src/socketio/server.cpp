@@ -177,7 +177,6 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
     }
-    nsp.add(sock, restored ? restored->rooms : std::set<std::string>{}, restored && restored->offset_sent);
     c.sockets[p.nsp] = sock;
     c.ever_connected = true;
     c.connect_timer.cancel();
@@ -188,10 +187,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     boost::json::object body{{"sid", sock->id()}};
     if (!sock->pid().empty()) body["pid"] = sock->pid();
     ok.data = std::move(body);
-    sock->send_packet(ok);
-    if (restored)
-        for (auto& missed : restored->missed)
-            for (auto& w : missed) s->send(w);
+    nsp.add(sock, restored ? &*restored : nullptr, [&] { sock->send_packet(ok); });
     nsp.connected(sock);
 }
 

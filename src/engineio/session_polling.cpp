@@ -1,0 +1,86 @@
+// The long-polling transport of a session: held GETs, POSTed payloads, and
+// the linger after a close that still owes a GET its answer. Strand only.
+#include "engineio/session.hpp"
+
+#include "engineio/session_ws_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace solgrid::engineio {
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+std::string_view session::packet_of(release r) {
+    static constexpr char close[] = {static_cast<char>(packet_type::close), 0};
+    static constexpr char noop[] = {static_cast<char>(packet_type::noop), 0};
+    return r == release::close ? close : noop;
+}
+
+asio::awaitable<boost::system::result<std::string>> session::poll() {
+    if (polling_.linger) {
+        if (!queue_.empty()) {
+            auto last = encode_payload(queue_);
+            queue_.clear();
+            co_return last;  // the close packet follows on the next GET
+        }
+        polling_.linger = false;
+        heartbeat_.cancel();
+        on_gone_(id_);
+        co_return std::string(packet_of(polling_.linger_answer));
+    }
+    // Closed meanwhile (between the registry's lookup and this strand):
+    // the sid is gone, as if never seen.
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
+    if (polling_.wait) {
+        // Overlapping GETs: the protocol says close; the held one gets "1".
+        polling_.answer = release::close;
+        close(close_reason::transport_error);
+        co_return make_error_code(error::bad_request);
+    }
+    if (upgrading_) co_return std::string(packet_of(release::noop));
+    if (queue_.empty()) {
+        polling_.wait = std::make_unique<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
+        co_await polling_.wait->async_wait(use_tuple);
+        polling_.wait.reset();
+    }
+    std::string answer;
+    if (!queue_.empty() && (!closed_ || polling_.answer == release::close)) {
+        answer = encode_payload(queue_);
+        queue_.clear();
+        if (closed_ && !polling_.linger) (answer += '\x1e') += packet_of(release::close);
+    } else {
+        answer = packet_of(polling_.answer == release::none ? release::noop : polling_.answer);
+    }
+    polling_.answer = release::none;
+    co_return answer;
+}
+
+boost::system::error_code session::post(std::string_view body) {
+    if (closed_) return error::unknown_sid;
+    auto packets = decode_payload(body);
+    if (!packets) {
+        close(close_reason::parse_error);
+        return error::bad_request;
+    }
+    for (auto& p : *packets) on_packet(std::move(p), false);
+    return {};
+}
+
+asio::awaitable<boost::system::error_code> session::post_async(std::string body) {
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
+    co_return post(body);
+}
+
+asio::awaitable<boost::system::error_code> session::can_upgrade() {
+    if (closed_) co_return make_error_code(error::unknown_sid);
+    if (transport_ != transport_kind::polling || ws_) co_return make_error_code(error::already_upgraded);
+    co_return boost::system::error_code{};
+}
+
+}  // namespace solgrid::engineio
