@@ -16,7 +16,7 @@ void adapter::add(const std::string& sid, const void* owner, target t, const std
     auto [it, inserted] = index_.try_emplace(sid, targets_.size());
     if (inserted) {
         targets_.push_back(std::move(t));
-        details_.push_back({sid, owner, {}});
+        details_.push_back({&it->first, owner, {}});
     } else {
         // An id taken over (a recovered session): the entry moves to the new socket.
         targets_[it->second] = std::move(t);
@@ -40,7 +40,7 @@ std::optional<adapter::removed> adapter::remove(const std::string& sid, const vo
     if (at + 1 != targets_.size()) {
         targets_[at] = std::move(targets_.back());
         details_[at] = std::move(details_.back());
-        index_[details_[at].sid] = at;
+        index_[*details_[at].sid] = at;
     }
     targets_.pop_back();
     details_.pop_back();

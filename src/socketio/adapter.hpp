@@ -65,7 +65,9 @@ public:
 
 private:
     struct details {
-        std::string sid;
+        // The key of its index_ entry (node keys never move): one copy of
+        // the id per socket here, not two; idle clients cost what they hold.
+        const std::string* sid;
         const void* owner;
         std::set<std::string> rooms;
     };
@@ -83,7 +85,7 @@ void adapter::for_each(const std::vector<std::string>& rooms, const std::vector<
     }
     if (rooms.empty()) {
         for (std::size_t i = 0; i < targets_.size(); ++i)
-            if (reaches(details_[i].sid, details_[i].rooms, {}, except)) f(targets_[i]);
+            if (reaches(*details_[i].sid, details_[i].rooms, {}, except)) f(targets_[i]);
         return;
     }
     thread_local std::vector<std::size_t> picked;
