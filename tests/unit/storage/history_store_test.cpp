@@ -351,23 +351,39 @@ TEST_P(History, DaysStartAtTheConfiguredUtcOffset) {
 INSTANTIATE_TEST_SUITE_P(Backends, History, ::testing::Values(backend::sqlite, backend::mysql),
                          test_support::backend_name);
 
+// A database that several database objects open, one after the other or at
+// once: a SQLite file (removed with its WAL afterwards) or a fresh MySQL one.
+struct shared_database {
+    storage::database_options options;
+    std::unique_ptr<test_support::test_database> mysql;
+    std::filesystem::path file;
+    std::string problem;  // set when it could not be had
+
+    shared_database(backend b, const std::string& name) {
+        if (b == backend::mysql) {
+            mysql = std::make_unique<test_support::test_database>(backend::mysql);
+            if (!mysql->ok) problem = mysql->problem;
+            options = mysql->options;
+        } else {
+            file = std::filesystem::temp_directory_path() / ("solgrid-" + name + "-" + std::to_string(::getpid()) + ".db");
+            std::filesystem::remove(file);
+            options.sqlite_path = file.string();
+        }
+    }
+    ~shared_database() {
+        if (!file.empty())
+            for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+    }
+};
+
 // Migration step 3 adds sun_data_hourly.coverage_s; hours rolled up before it
 // keep NULL (unknown: their raw readings may be gone), read back as nullopt.
 class HistoryMigration : public ::testing::TestWithParam<backend> {};
 
 TEST_P(HistoryMigration, HoursRolledUpBeforeCoverageWasRecordedReadAsUnknown) {
-    storage::database_options o;
-    std::unique_ptr<test_support::test_database> mysql;
-    std::filesystem::path file;
-    if (GetParam() == backend::mysql) {
-        mysql = std::make_unique<test_support::test_database>(backend::mysql);
-        if (!mysql->ok) FAIL() << mysql->problem;
-        o = mysql->options;
-    } else {
-        file = std::filesystem::temp_directory_path() / ("solgrid-migrate-" + std::to_string(::getpid()) + ".db");
-        std::filesystem::remove(file);
-        o.sqlite_path = file.string();
-    }
+    shared_database shared(GetParam(), "migrate");
+    if (!shared.problem.empty()) FAIL() << shared.problem;
+    const auto& o = shared.options;
     const auto h = at("2025-11-30T10:00:00Z");
     asio::io_context ioc;
     {
@@ -405,8 +421,6 @@ TEST_P(HistoryMigration, HoursRolledUpBeforeCoverageWasRecordedReadAsUnknown) {
         EXPECT_FALSE(day.buckets[0].coverage_s);  // part of the day is unknown
         db.close();
     }
-    if (!file.empty())
-        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HistoryMigration, ::testing::Values(backend::sqlite, backend::mysql),
@@ -418,18 +432,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, HistoryMigration, ::testing::Values(backend::
 class HistoryTwoInstances : public ::testing::TestWithParam<backend> {};
 
 TEST_P(HistoryTwoInstances, RollEveryHourUpExactlyOnce) {
-    storage::database_options o;
-    std::unique_ptr<test_support::test_database> mysql;
-    std::filesystem::path file;
-    if (GetParam() == backend::mysql) {
-        mysql = std::make_unique<test_support::test_database>(backend::mysql);
-        if (!mysql->ok) FAIL() << mysql->problem;
-        o = mysql->options;
-    } else {
-        file = std::filesystem::temp_directory_path() / ("solgrid-two-" + std::to_string(::getpid()) + ".db");
-        std::filesystem::remove(file);
-        o.sqlite_path = file.string();
-    }
+    shared_database shared(GetParam(), "two");
+    if (!shared.problem.empty()) FAIL() << shared.problem;
+    const auto& o = shared.options;
     const auto day = at("2025-11-29T00:00:00Z");
     asio::io_context ioc;
     {
@@ -459,8 +464,6 @@ TEST_P(HistoryTwoInstances, RollEveryHourUpExactlyOnce) {
         EXPECT_EQ(count_rows(ioc, one, "SELECT COUNT(*) FROM sun_data_hourly"), 24);
         EXPECT_EQ(count_rows(ioc, two, "SELECT COUNT(DISTINCT hour_start) FROM sun_data_hourly"), 24);
     }
-    if (!file.empty())
-        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HistoryTwoInstances, ::testing::Values(backend::sqlite, backend::mysql),
