@@ -12,6 +12,7 @@
 
 #include "engineio/error.hpp"
 #include "engineio/packet.hpp"
+#include "engineio/polling_transport.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -194,26 +195,16 @@ private:
     bool closed_ = false;
     bool pong_pending_ = false;
     asio::steady_timer heartbeat_;
-    // How a held GET is released when it has nothing to carry: a noop (the
-    // client's own close, an upgrade) or a close packet (ours).
-    enum class release : unsigned char { none, noop, close };
-    static std::string_view packet_of(release r);  // "6", "1"
-    // The long-polling transport's state (session_polling.cpp).
-    struct polling_state {
-        std::unique_ptr<asio::steady_timer> wait;  // set while a GET is held
-        release answer = release::none;
-        // Closed by the client's own close packet while no GET was held: the
-        // next GET (racing the POST) still gets its noop, then the sid is gone.
-        // Closed by us with packets still queued (a DISCONNECT, then the close):
-        // the next GET gets them, the one after it the close packet.
-        bool linger = false;
-        release linger_answer = release::noop;
-    };
-    polling_state polling_;
+    // The long-polling transport (polling_transport.hpp, session_polling.cpp).
+    using release = polling_transport::release;
+    polling_transport polling_;
     // The WebSocket transport (session_websocket.cpp reads, session_write.cpp
     // writes): direct, or the probe of an upgrade.
     std::shared_ptr<ws_state> ws_;
-    bool upgrading_ = false;  // probe received, waiting for "5"
+    // The upgrade of a polling session: none, or the probe answered
+    // (2probe → 3probe) and "5" awaited.
+    enum class upgrade : unsigned char { none, probed };
+    upgrade upgrade_ = upgrade::none;
 };
 
 }  // namespace solgrid::engineio

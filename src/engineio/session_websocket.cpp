@@ -37,25 +37,19 @@ void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text
         if (text == "2probe") {
             ws->control.push_back(net::ws::encode_frame(net::ws::opcode::text, "3probe"));
             flush_ws(ws);
-            upgrading_ = true;
-            if (polling_.wait) {
-                polling_.answer = release::noop;
-                polling_.wait->cancel();
-            }
-        } else if (text == "5" && upgrading_) {
-            upgrading_ = false;
+            upgrade_ = upgrade::probed;
+            polling_.release_with(release::noop);
+        } else if (text == "5" && upgrade_ == upgrade::probed) {
+            upgrade_ = upgrade::none;
             transport_ = transport_kind::websocket;
-            if (polling_.wait) {
-                polling_.answer = release::noop;
-                polling_.wait->cancel();
-            }
+            polling_.release_with(release::noop);
             flush_ws(ws);  // flush whatever polling had queued
         } else {
             // Anything else during a probe: drop the probe, keep polling.
             ws->closing = true;
             flush_ws(ws);
             ws_.reset();
-            upgrading_ = false;
+            upgrade_ = upgrade::none;
         }
         return;
     }
@@ -77,7 +71,7 @@ void session::end_ws(const std::shared_ptr<ws_state>& ws, close_reason r) {
     flush_ws(ws);
     if (ws_ == ws) {
         ws_.reset();
-        upgrading_ = false;
+        upgrade_ = upgrade::none;
     }
 }
 
