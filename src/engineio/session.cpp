@@ -1,10 +1,11 @@
 // The session's core: its inbox and queue, heartbeat, packets from either
 // transport, and the close. The transports: session_polling.cpp (held GETs
-// through polling_transport, POSTs), session_websocket.cpp (reading a WebSocket, the upgrade),
-// session_write.cpp (every write to a WebSocket, the fast paths included).
+// through polling_transport, POSTs); websocket_transport, one WebSocket
+// (session_websocket.cpp reads it and runs the upgrade, session_write.cpp
+// holds every write to a WebSocket, the fast paths included).
 #include "engineio/session.hpp"
 
-#include "engineio/session_ws_state.hpp"
+#include "engineio/websocket_transport.hpp"
 #include "net/ws_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -84,7 +85,7 @@ void session::wake() {
     if (transport_ == transport_kind::polling) {
         polling_.wake();
     } else if (ws_) {
-        flush_ws(ws_);
+        ws_->flush();
     }
 }
 
@@ -113,19 +114,13 @@ void session::finish_close(close_reason r) {
     // A held GET: the client's own close is answered with a noop; ours with a close packet.
     polling_.release_with(r == close_reason::forced_close ? release::noop : release::close, true);
     if (ws_) {
-        ws_->closing = true;
-        if (r == close_reason::parse_error && ws_->close_code == net::ws::close_code::normal)
-            ws_->close_code = net::ws::close_code::protocol_error;
-        if (r == close_reason::slow_client) ws_->close_code = net::ws::close_code::policy_violation;
-        if (r == close_reason::server_shutdown) ws_->close_code = net::ws::close_code::going_away;
+        ws_->close_for(r);
         if (r == close_reason::slow_client || r == close_reason::transport_error) queue_.clear();
-        flush_ws(ws_);
+        ws_->flush();
         // A client that does not read our close frame loses the socket anyway.
         heartbeat_.expires_after(std::chrono::seconds(2));
         heartbeat_.async_wait([self, ws = ws_](boost::system::error_code ec) {
-            if (ec || ws->stopped) return;
-            boost::system::error_code ignored;
-            ws->socket.close(ignored);
+            if (!ec) ws->abort();
         });
     }
     const bool polling = transport_ == transport_kind::polling;

@@ -69,6 +69,8 @@ using session_ptr = std::shared_ptr<session>;
 // What the upper layer keeps for one session (Socket.IO's client state):
 // where its messages go, and who learns of its end. The session owns it
 // until it closes; called on the session's strand.
+class websocket_transport;
+
 class session_listener {
 public:
     virtual ~session_listener() = default;
@@ -147,7 +149,9 @@ public:
     bool has_websocket() const { return ws_ != nullptr; }
 
 private:
-    struct ws_state;
+    // The WebSocket works on the session's queue, inbox and state machine
+    // (websocket_transport.hpp).
+    friend class websocket_transport;
     void drain_inbox();
     // Under inbox_mutex_, after a direct write of `frame` (p) returned n
     // (bytes, or < 0) short of the whole: the strand takes over. True if
@@ -155,17 +159,15 @@ private:
     bool queue_after_short_write_locked(const outgoing_ptr& p, std::string_view frame, ssize_t n);
     void enqueue(outgoing_ptr p);
     void on_packet(packet&& p, bool from_websocket);
-    void on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text);
     void wake();
     void arm_heartbeat(bool ping_phase);
     void finish_close(close_reason r);
-    void read_ws(const std::shared_ptr<ws_state>& ws);
-    void on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec);
-    // Writes every queued frame of `ws` now, in one gathered non-blocking
-    // send; only what the kernel refuses goes on through an async write.
-    void flush_ws(const std::shared_ptr<ws_state>& ws);
-    // The WebSocket `ws` ended (peer closed, failed, or broke the protocol).
-    void end_ws(const std::shared_ptr<ws_state>& ws, close_reason r);
+    // The upgrade's steps, as its probe WebSocket sees them: 2probe came
+    // (a held GET answers noop), "5" came (the WebSocket takes over), or
+    // the probe failed (polling goes on).
+    void on_probe();
+    void on_upgraded();
+    void drop_probe();
 
     strand_type strand_;
     std::string id_;
@@ -198,9 +200,9 @@ private:
     // The long-polling transport (polling_transport.hpp, session_polling.cpp).
     using release = polling_transport::release;
     polling_transport polling_;
-    // The WebSocket transport (session_websocket.cpp reads, session_write.cpp
-    // writes): direct, or the probe of an upgrade.
-    std::shared_ptr<ws_state> ws_;
+    // The WebSocket transport (websocket_transport.hpp): direct, or the
+    // probe of an upgrade.
+    std::shared_ptr<websocket_transport> ws_;
     // The upgrade of a polling session: none, or the probe answered
     // (2probe → 3probe) and "5" awaited.
     enum class upgrade : unsigned char { none, probed };
