@@ -3,7 +3,10 @@
 // an upgrade or from the start). All state lives on the session's strand;
 // send() and close() may be called from any thread and never block: they
 // hand the packet to the strand through a small locked inbox, and a burst of
-// sends costs one post and, on a WebSocket, one gathered write.
+// sends costs one post and, on a WebSocket, one gathered write. The
+// transports are types of their own: polling_transport (the held GET) and
+// websocket_transport (one WebSocket, its reads and writes); the session
+// keeps the queue, inbox, heartbeat and the state machine.
 //
 // Failure: a client that stops reading is closed when its queue passes
 // max_queued (never unbounded memory); a missed pong closes it after
