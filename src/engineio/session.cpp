@@ -1,10 +1,11 @@
 // The session's core: its inbox and queue, heartbeat, packets from either
-// transport, and the close. The transports: session_polling.cpp (held GETs,
-// POSTs), session_websocket.cpp (reading a WebSocket, the upgrade),
-// session_write.cpp (every write to a WebSocket, the fast paths included).
+// transport, and the close. The transports: session_polling.cpp (held GETs
+// through polling_transport, POSTs); websocket_transport, one WebSocket
+// (session_websocket.cpp reads it and runs the upgrade, session_write.cpp
+// holds every write to a WebSocket, the fast paths included).
 #include "engineio/session.hpp"
 
-#include "engineio/session_ws_state.hpp"
+#include "engineio/websocket_transport.hpp"
 #include "net/ws_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -82,9 +83,9 @@ void session::enqueue(outgoing_ptr p) {
 
 void session::wake() {
     if (transport_ == transport_kind::polling) {
-        if (polling_.wait) polling_.wait->cancel();
+        polling_.wake();
     } else if (ws_) {
-        flush_ws(ws_);
+        ws_->flush();
     }
 }
 
@@ -110,43 +111,33 @@ void session::finish_close(close_reason r) {
         inbox_.clear();
     }
     heartbeat_.cancel();
-    if (polling_.wait) {
-        // The client's own close is answered with a noop; ours with a close packet.
-        if (polling_.answer == release::none) polling_.answer = r == close_reason::forced_close ? release::noop : release::close;
-        polling_.wait->cancel();
-    }
+    // A held GET: the client's own close is answered with a noop; ours with a close packet.
+    polling_.release_with(r == close_reason::forced_close ? release::noop : release::close, true);
     if (ws_) {
-        ws_->closing = true;
-        if (r == close_reason::parse_error && ws_->close_code == net::ws::close_code::normal)
-            ws_->close_code = net::ws::close_code::protocol_error;
-        if (r == close_reason::slow_client) ws_->close_code = net::ws::close_code::policy_violation;
-        if (r == close_reason::server_shutdown) ws_->close_code = net::ws::close_code::going_away;
+        ws_->close_for(r);
         if (r == close_reason::slow_client || r == close_reason::transport_error) queue_.clear();
-        flush_ws(ws_);
+        ws_->flush();
         // A client that does not read our close frame loses the socket anyway.
         heartbeat_.expires_after(std::chrono::seconds(2));
         heartbeat_.async_wait([self, ws = ws_](boost::system::error_code ec) {
-            if (ec || ws->stopped) return;
-            boost::system::error_code ignored;
-            ws->socket.close(ignored);
+            if (!ec) ws->abort();
         });
     }
     const bool polling = transport_ == transport_kind::polling;
     const bool drain = polling && !queue_.empty() &&
                        (r == close_reason::server_close || r == close_reason::server_shutdown);
-    if ((r == close_reason::forced_close && polling && !polling_.wait) || drain) {
+    if ((r == close_reason::forced_close && polling && !polling_.holding()) || drain) {
         // A drain answers the queue first and the close packet on a GET of
         // its own, as the reference server does: socket.io-client acts on a
         // close packet at once but on the packets before it a tick later, so
         // a DISCONNECT in the same payload would be taken for a network
         // failure (and the client would reconnect).
-        polling_.linger = true;
-        polling_.linger_answer = drain ? release::close : release::noop;
+        polling_.start_linger(drain ? polling_transport::linger::owes_close : polling_transport::linger::owes_noop);
         heartbeat_.expires_after(drain ? std::max<std::chrono::milliseconds>(std::chrono::seconds(1), cfg_.ping_timeout)
                                        : std::chrono::seconds(1));
         heartbeat_.async_wait([self](boost::system::error_code) {
-            if (self->polling_.linger) {
-                self->polling_.linger = false;
+            if (self->polling_.lingering() != polling_transport::linger::none) {
+                self->polling_.end_linger();
                 self->on_gone_(self->id_);
             }
         });

@@ -3,7 +3,10 @@
 // an upgrade or from the start). All state lives on the session's strand;
 // send() and close() may be called from any thread and never block: they
 // hand the packet to the strand through a small locked inbox, and a burst of
-// sends costs one post and, on a WebSocket, one gathered write.
+// sends costs one post and, on a WebSocket, one gathered write. The
+// transports are types of their own: polling_transport (the held GET) and
+// websocket_transport (one WebSocket, its reads and writes); the session
+// keeps the queue, inbox, heartbeat and the state machine.
 //
 // Failure: a client that stops reading is closed when its queue passes
 // max_queued (never unbounded memory); a missed pong closes it after
@@ -12,6 +15,7 @@
 
 #include "engineio/error.hpp"
 #include "engineio/packet.hpp"
+#include "engineio/polling_transport.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -68,6 +72,8 @@ using session_ptr = std::shared_ptr<session>;
 // What the upper layer keeps for one session (Socket.IO's client state):
 // where its messages go, and who learns of its end. The session owns it
 // until it closes; called on the session's strand.
+class websocket_transport;
+
 class session_listener {
 public:
     virtual ~session_listener() = default;
@@ -146,7 +152,9 @@ public:
     bool has_websocket() const { return ws_ != nullptr; }
 
 private:
-    struct ws_state;
+    // The WebSocket works on the session's queue, inbox and state machine
+    // (websocket_transport.hpp).
+    friend class websocket_transport;
     void drain_inbox();
     // Under inbox_mutex_, after a direct write of `frame` (p) returned n
     // (bytes, or < 0) short of the whole: the strand takes over. True if
@@ -154,17 +162,15 @@ private:
     bool queue_after_short_write_locked(const outgoing_ptr& p, std::string_view frame, ssize_t n);
     void enqueue(outgoing_ptr p);
     void on_packet(packet&& p, bool from_websocket);
-    void on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text);
     void wake();
     void arm_heartbeat(bool ping_phase);
     void finish_close(close_reason r);
-    void read_ws(const std::shared_ptr<ws_state>& ws);
-    void on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec);
-    // Writes every queued frame of `ws` now, in one gathered non-blocking
-    // send; only what the kernel refuses goes on through an async write.
-    void flush_ws(const std::shared_ptr<ws_state>& ws);
-    // The WebSocket `ws` ended (peer closed, failed, or broke the protocol).
-    void end_ws(const std::shared_ptr<ws_state>& ws, close_reason r);
+    // The upgrade's steps, as its probe WebSocket sees them: 2probe came
+    // (a held GET answers noop), "5" came (the WebSocket takes over), or
+    // the probe failed (polling goes on).
+    void on_probe();
+    void on_upgraded();
+    void drop_probe();
 
     strand_type strand_;
     std::string id_;
@@ -194,26 +200,16 @@ private:
     bool closed_ = false;
     bool pong_pending_ = false;
     asio::steady_timer heartbeat_;
-    // How a held GET is released when it has nothing to carry: a noop (the
-    // client's own close, an upgrade) or a close packet (ours).
-    enum class release : unsigned char { none, noop, close };
-    static std::string_view packet_of(release r);  // "6", "1"
-    // The long-polling transport's state (session_polling.cpp).
-    struct polling_state {
-        std::unique_ptr<asio::steady_timer> wait;  // set while a GET is held
-        release answer = release::none;
-        // Closed by the client's own close packet while no GET was held: the
-        // next GET (racing the POST) still gets its noop, then the sid is gone.
-        // Closed by us with packets still queued (a DISCONNECT, then the close):
-        // the next GET gets them, the one after it the close packet.
-        bool linger = false;
-        release linger_answer = release::noop;
-    };
-    polling_state polling_;
-    // The WebSocket transport (session_websocket.cpp reads, session_write.cpp
-    // writes): direct, or the probe of an upgrade.
-    std::shared_ptr<ws_state> ws_;
-    bool upgrading_ = false;  // probe received, waiting for "5"
+    // The long-polling transport (polling_transport.hpp, session_polling.cpp).
+    using release = polling_transport::release;
+    polling_transport polling_;
+    // The WebSocket transport (websocket_transport.hpp): direct, or the
+    // probe of an upgrade.
+    std::shared_ptr<websocket_transport> ws_;
+    // The upgrade of a polling session: none, or the probe answered
+    // (2probe → 3probe) and "5" awaited.
+    enum class upgrade : unsigned char { none, probed };
+    upgrade upgrade_ = upgrade::none;
 };
 
 }  // namespace solgrid::engineio

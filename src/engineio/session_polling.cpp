@@ -2,7 +2,7 @@
 // the linger after a close that still owes a GET its answer. Strand only.
 #include "engineio/session.hpp"
 
-#include "engineio/session_ws_state.hpp"
+#include "engineio/websocket_transport.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,50 +14,53 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-std::string_view session::packet_of(release r) {
+std::string_view polling_transport::packet_of(release r) {
     static constexpr char close[] = {static_cast<char>(packet_type::close), 0};
     static constexpr char noop[] = {static_cast<char>(packet_type::noop), 0};
     return r == release::close ? close : noop;
 }
 
+std::string polling_transport::answer(std::vector<outgoing_ptr>& queue, bool closed) {
+    std::string answer;
+    if (!queue.empty() && (!closed || answer_ == release::close)) {
+        answer = encode_payload(queue);
+        queue.clear();
+        if (closed && linger_ == linger::none) (answer += '\x1e') += packet_of(release::close);
+    } else {
+        answer = packet_of(answer_ == release::none ? release::noop : answer_);
+    }
+    answer_ = release::none;
+    return answer;
+}
+
 asio::awaitable<boost::system::result<std::string>> session::poll() {
-    if (polling_.linger) {
+    if (polling_.lingering() != polling_transport::linger::none) {
         if (!queue_.empty()) {
             auto last = encode_payload(queue_);
             queue_.clear();
             co_return last;  // the close packet follows on the next GET
         }
-        polling_.linger = false;
+        auto owed = polling_.end_linger();
         heartbeat_.cancel();
         on_gone_(id_);
-        co_return std::string(packet_of(polling_.linger_answer));
+        co_return std::string(owed);
     }
     // Closed meanwhile (between the registry's lookup and this strand):
     // the sid is gone, as if never seen.
     if (closed_) co_return make_error_code(error::unknown_sid);
     if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
-    if (polling_.wait) {
+    if (polling_.holding()) {
         // Overlapping GETs: the protocol says close; the held one gets "1".
-        polling_.answer = release::close;
+        polling_.set_answer(release::close);
         close(close_reason::transport_error);
         co_return make_error_code(error::bad_request);
     }
-    if (upgrading_) co_return std::string(packet_of(release::noop));
+    if (upgrade_ == upgrade::probed) co_return std::string(polling_transport::packet_of(release::noop));
     if (queue_.empty()) {
-        polling_.wait = std::make_unique<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
-        co_await polling_.wait->async_wait(use_tuple);
-        polling_.wait.reset();
+        co_await polling_.hold(strand_).async_wait(use_tuple);
+        polling_.unhold();
     }
-    std::string answer;
-    if (!queue_.empty() && (!closed_ || polling_.answer == release::close)) {
-        answer = encode_payload(queue_);
-        queue_.clear();
-        if (closed_ && !polling_.linger) (answer += '\x1e') += packet_of(release::close);
-    } else {
-        answer = packet_of(polling_.answer == release::none ? release::noop : polling_.answer);
-    }
-    polling_.answer = release::none;
-    co_return answer;
+    co_return polling_.answer(queue_, closed_);
 }
 
 boost::system::error_code session::post(std::string_view body) {

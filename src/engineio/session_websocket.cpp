@@ -1,10 +1,11 @@
-// The WebSocket transport of a session, reading side: taking a socket over,
-// the readiness-driven reads and frame parsing, the 2probe/3probe/5
-// upgrade, and the end of a WebSocket. Writes are in session_write.cpp.
-// Strand only.
+// The WebSocket transport, reading side: a session taking a socket over,
+// the readiness-driven reads and frame parsing, the 2probe/3probe/5 upgrade
+// (its steps in the session's state machine: on_probe, on_upgraded,
+// drop_probe), the close, and the end of a WebSocket. Writes are in
+// session_write.cpp. Strand only.
 #include "engineio/session.hpp"
 
-#include "engineio/session_ws_state.hpp"
+#include "engineio/websocket_transport.hpp"
 #include "net/ws_codec.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -24,118 +25,137 @@ std::vector<char>& read_buffer() {
 void session::attach_websocket(tcp::socket socket, bool probe) {
     boost::system::error_code ec;
     socket.non_blocking(true, ec);
-    auto ws = std::make_shared<ws_state>(std::move(socket), cfg_.max_payload);
+    auto ws = std::make_shared<websocket_transport>(*this, std::move(socket), cfg_.max_payload);
     ws_ = ws;
     if (!probe) transport_ = transport_kind::websocket;
-    read_ws(ws);
-    flush_ws(ws);
+    ws->start();
 }
 
-void session::on_ws_text(const std::shared_ptr<ws_state>& ws, std::string&& text) {
-    if (transport_ == transport_kind::polling) {
+void session::on_probe() {
+    upgrade_ = upgrade::probed;
+    polling_.release_with(release::noop);
+}
+
+void session::on_upgraded() {
+    upgrade_ = upgrade::none;
+    transport_ = transport_kind::websocket;
+    polling_.release_with(release::noop);
+}
+
+void session::drop_probe() {
+    ws_.reset();
+    upgrade_ = upgrade::none;
+}
+
+void websocket_transport::start() {
+    read();
+    flush();
+}
+
+void websocket_transport::close_for(close_reason r) {
+    closing_ = true;
+    if (r == close_reason::parse_error && close_code_ == net::ws::close_code::normal)
+        close_code_ = net::ws::close_code::protocol_error;
+    if (r == close_reason::slow_client) close_code_ = net::ws::close_code::policy_violation;
+    if (r == close_reason::server_shutdown) close_code_ = net::ws::close_code::going_away;
+}
+
+void websocket_transport::abort() {
+    if (stopped_) return;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+}
+
+void websocket_transport::on_text(std::string&& text) {
+    if (owner_.transport_ == session::transport_kind::polling) {
         // The probe of an upgrade: 2probe → 3probe, then 5 switches over.
         if (text == "2probe") {
-            ws->control.push_back(net::ws::encode_frame(net::ws::opcode::text, "3probe"));
-            flush_ws(ws);
-            upgrading_ = true;
-            if (polling_.wait) {
-                polling_.answer = release::noop;
-                polling_.wait->cancel();
-            }
-        } else if (text == "5" && upgrading_) {
-            upgrading_ = false;
-            transport_ = transport_kind::websocket;
-            if (polling_.wait) {
-                polling_.answer = release::noop;
-                polling_.wait->cancel();
-            }
-            flush_ws(ws);  // flush whatever polling had queued
+            control_.push_back(net::ws::encode_frame(net::ws::opcode::text, "3probe"));
+            flush();
+            owner_.on_probe();
+        } else if (text == "5" && owner_.upgrade_ == session::upgrade::probed) {
+            owner_.on_upgraded();
+            flush();  // flush whatever polling had queued
         } else {
             // Anything else during a probe: drop the probe, keep polling.
-            ws->closing = true;
-            flush_ws(ws);
-            ws_.reset();
-            upgrading_ = false;
+            closing_ = true;
+            flush();
+            owner_.drop_probe();  // the read handler still holds this
         }
         return;
     }
     auto p = decode_text(text);
     if (!p) {
-        close(close_reason::parse_error);
+        owner_.close(close_reason::parse_error);
         return;
     }
-    on_packet(std::move(*p), true);
+    owner_.on_packet(std::move(*p), true);
 }
 
-void session::end_ws(const std::shared_ptr<ws_state>& ws, close_reason r) {
-    if (ws_ == ws && transport_ == transport_kind::websocket) {
-        close(r);  // closes the session, which flushes and sends the close frame
+void websocket_transport::end(close_reason r) {
+    if (carries()) {
+        owner_.close(r);  // closes the session, which flushes and sends the close frame
         return;
     }
     // A probe that failed: drop it, the session goes on polling.
-    ws->closing = true;
-    flush_ws(ws);
-    if (ws_ == ws) {
-        ws_.reset();
-        upgrading_ = false;
-    }
+    closing_ = true;
+    flush();
+    if (owner_.ws_.get() == this) owner_.drop_probe();
 }
 
-void session::read_ws(const std::shared_ptr<ws_state>& ws) {
+void websocket_transport::read() {
     // A readiness wait, not a read: an idle connection holds no buffer and
     // no coroutine frame, only this small handler.
-    ws->socket.async_wait(tcp::socket::wait_read,
-                          asio::bind_executor(strand_, [self = shared_from_this(), ws](boost::system::error_code ec) {
-                              self->on_ws_readable(ws, ec);
-                          }));
+    socket_.async_wait(tcp::socket::wait_read,
+                       asio::bind_executor(owner_.strand_, [self = owner_.shared_from_this(), ws = shared_from_this()](
+                                                               boost::system::error_code ec) { ws->on_readable(ec); }));
 }
 
-void session::on_ws_readable(const std::shared_ptr<ws_state>& ws, boost::system::error_code ec) {
-    if (ws->stopped || ws->closing) return;
+void websocket_transport::on_readable(boost::system::error_code ec) {
+    if (stopped_ || closing_) return;
     std::size_t n = 0;
     if (!ec) {
         auto& buf = read_buffer();
-        n = ws->socket.read_some(asio::buffer(buf), ec);
+        n = socket_.read_some(asio::buffer(buf), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            read_ws(ws);
+            read();
             return;
         }
     }
     if (ec) {
-        end_ws(ws, close_reason::transport_close);  // EOF or error, no close frame
+        end(close_reason::transport_close);  // EOF or error, no close frame
         return;
     }
     thread_local std::vector<net::ws::event> events;  // handled below without suspending
     events.clear();
-    auto code = ws->parser.feed(std::string_view(read_buffer().data(), n), events);
+    auto code = parser_.feed(std::string_view(read_buffer().data(), n), events);
     for (auto& e : events) {
-        if (ws->closing) break;
+        if (closing_) break;
         switch (e.type) {
         case net::ws::event::text:
-            on_ws_text(ws, std::move(e.data));
+            on_text(std::move(e.data));
             break;
         case net::ws::event::binary:
-            if (ws_ == ws && transport_ == transport_kind::websocket)
-                on_packet(packet{packet_type::message, std::move(e.data), true}, true);
+            if (carries()) owner_.on_packet(packet{packet_type::message, std::move(e.data), true}, true);
             break;
         case net::ws::event::ping:
-            ws->control.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));
-            flush_ws(ws);
+            control_.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));
+            flush();
             break;
         case net::ws::event::pong:
             break;
         case net::ws::event::close:
-            ws->close_code = e.code == 1005 ? net::ws::close_code::normal : e.code;
-            end_ws(ws, close_reason::transport_close);
+            close_code_ = e.code == 1005 ? net::ws::close_code::normal : e.code;
+            end(close_reason::transport_close);
             break;
         }
     }
     events.clear();
-    if (code && !ws->closing) {
-        ws->close_code = code;
-        end_ws(ws, close_reason::parse_error);
+    if (code && !closing_) {
+        close_code_ = code;
+        end(close_reason::parse_error);
     }
-    if (!ws->closing && !ws->stopped) read_ws(ws);
+    if (!closing_ && !stopped_) read();
 }
 
 }  // namespace solgrid::engineio

@@ -1,11 +1,11 @@
 // Everything a session writes: packets from any thread (send(), with the
 // direct path to an idle WebSocket, and send_to_each() for broadcasts, its
 // writes batched through io_uring) and the strand's gathered WebSocket
-// write (flush_ws). The locking that keeps frames whole and in order is
+// write (websocket_transport::flush). The locking that keeps frames whole and in order is
 // described at session::direct_fd_.
 #include "engineio/session.hpp"
 
-#include "engineio/session_ws_state.hpp"
+#include "engineio/websocket_transport.hpp"
 #include "net/batch_sender.hpp"
 #include "net/ws_codec.hpp"
 
@@ -128,13 +128,14 @@ void session::send_to_each(std::span<session* const> sessions, const outgoing_pt
     }
 }
 
-void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
-    if (ws->writing || ws->stopped || !ws->socket.is_open()) return;
-    bool active = ws_ == ws && transport_ == transport_kind::websocket;
-    if (ws->control.empty() && (!active || queue_.empty()) && (!ws->closing || ws->close_sent)) {
-        if (active && !ws->closing) {
-            std::lock_guard lock(inbox_mutex_);
-            if (!inbox_closed_ && inbox_.empty()) direct_fd_ = ws->socket.native_handle();
+void websocket_transport::flush() {
+    auto& s = owner_;
+    if (writing_ || stopped_ || !socket_.is_open()) return;
+    bool active = carries();
+    if (control_.empty() && (!active || s.queue_.empty()) && (!closing_ || close_sent_)) {
+        if (active && !closing_) {
+            std::lock_guard lock(s.inbox_mutex_);
+            if (!s.inbox_closed_ && s.inbox_.empty()) s.direct_fd_ = socket_.native_handle();
         }
         return;
     }
@@ -144,9 +145,9 @@ void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
     thread_local std::vector<iovec> iov;
     thread_local std::vector<std::array<unsigned char, 10>> headers;
     std::vector<std::string> control;
-    control.swap(ws->control);
+    control.swap(control_);
     std::vector<outgoing_ptr> batch;
-    if (active) batch.swap(queue_);
+    if (active) batch.swap(s.queue_);
     iov.clear();
     headers.resize(batch.size());
     std::size_t total = 0;
@@ -167,18 +168,18 @@ void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
         add(batch[i]->data.data(), batch[i]->data.size());
     }
     std::string close_frame;
-    bool sending_close = ws->closing && !ws->close_sent;
+    bool sending_close = closing_ && !close_sent_;
     if (sending_close) {
-        close_frame = net::ws::encode_frame(net::ws::opcode::close, net::ws::close_payload(ws->close_code));
+        close_frame = net::ws::encode_frame(net::ws::opcode::close, net::ws::close_payload(close_code_));
         add(close_frame.data(), close_frame.size());
-        ws->close_sent = true;
+        close_sent_ = true;
     }
 
     std::size_t sent = 0, at = 0;
-    int fd = ws->socket.native_handle();
+    int fd = socket_.native_handle();
     bool failed = false;
-    std::unique_lock write_lock(inbox_mutex_);  // see direct_fd_
-    direct_fd_ = -1;
+    std::unique_lock write_lock(s.inbox_mutex_);  // see session::direct_fd_
+    s.direct_fd_ = -1;
     while (at < iov.size()) {
         msghdr msg{};
         msg.msg_iov = iov.data() + at;
@@ -199,43 +200,44 @@ void session::flush_ws(const std::shared_ptr<ws_state>& ws) {
             break;  // the kernel's buffer is full
         }
     }
-    if (!failed && sent == total && !sending_close && active && !ws->closing && !inbox_closed_ && inbox_.empty())
-        direct_fd_ = fd;  // idle again: broadcasts may write directly
+    if (!failed && sent == total && !sending_close && active && !closing_ && !s.inbox_closed_ && s.inbox_.empty())
+        s.direct_fd_ = fd;  // idle again: broadcasts may write directly
     write_lock.unlock();
-    auto finish = [this, ws] {
-        {
-            std::lock_guard lock(inbox_mutex_);
-            direct_fd_ = -1;
-        }
-        ws->stopped = true;
-        boost::system::error_code ignored;
-        ws->socket.shutdown(tcp::socket::shutdown_both, ignored);
-        ws->socket.close(ignored);
-        if (ws_ == ws && transport_ == transport_kind::websocket) close(close_reason::transport_error);
-    };
     if (failed) {
-        finish();
+        stop();
         return;
     }
     if (sent == total) {
-        if (sending_close) finish();
+        if (sending_close) stop();
         return;
     }
     // Backpressure: keep the rest (a copy: the frames' owners go away) and
-    // let an async write finish it; new frames wait in queue_ meanwhile.
-    for (std::size_t k = at; k < iov.size(); ++k) ws->pending.append(static_cast<const char*>(iov[k].iov_base), iov[k].iov_len);
-    ws->writing = true;
-    asio::async_write(ws->socket, asio::buffer(ws->pending),
-                      asio::bind_executor(strand_, [self = shared_from_this(), ws, sending_close, finish](
-                                                       boost::system::error_code ec, std::size_t) {
-                          ws->writing = false;
-                          std::string().swap(ws->pending);
+    // let an async write finish it; new frames wait in the queue meanwhile.
+    for (std::size_t k = at; k < iov.size(); ++k) pending_.append(static_cast<const char*>(iov[k].iov_base), iov[k].iov_len);
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(pending_),
+                      asio::bind_executor(s.strand_, [self = s.shared_from_this(), ws = shared_from_this(), sending_close](
+                                                         boost::system::error_code ec, std::size_t) {
+                          ws->writing_ = false;
+                          std::string().swap(ws->pending_);
                           if (ec || sending_close) {
-                              finish();
+                              ws->stop();
                               return;
                           }
-                          self->flush_ws(ws);
+                          ws->flush();
                       }));
+}
+
+void websocket_transport::stop() {
+    {
+        std::lock_guard lock(owner_.inbox_mutex_);
+        owner_.direct_fd_ = -1;
+    }
+    stopped_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    if (carries()) owner_.close(close_reason::transport_error);
 }
 
 }  // namespace solgrid::engineio
