@@ -34,13 +34,14 @@ public:
     }
     void on_close(const engineio::session_ptr&, engineio::close_reason reason) override { srv_.on_close(*this, reason); }
 
+private:
+    server& srv_;  // first: initialised first, as the constructor lists it
+
+public:
     std::unordered_map<std::string, socket_ptr> sockets;  // by namespace
     reassembler binary;
     boost::asio::steady_timer connect_timer;
     bool ever_connected = false;
-
-private:
-    server& srv_;
 };
 
 namespace_& server::of(const std::string& name) {
