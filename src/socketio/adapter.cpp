@@ -29,7 +29,8 @@ std::optional<adapter::removed> adapter::remove(const std::string& sid, const vo
     auto it = index_.find(sid);
     if (it == index_.end() || details_[it->second].owner != owner) return std::nullopt;
     auto at = it->second;
-    removed out{std::move(details_[at].rooms), targets_[at].last_seq, targets_[at].offset_sent};
+    removed out{details_[at].rooms ? std::move(*details_[at].rooms) : std::set<std::string>{}, targets_[at].last_seq,
+                targets_[at].offset_sent};
     for (const auto& r : out.rooms) {
         auto room = rooms_.find(r);
         if (room == rooms_.end()) continue;
@@ -51,12 +52,15 @@ std::optional<adapter::removed> adapter::remove(const std::string& sid, const vo
 void adapter::join(const std::string& sid, const std::string& room) {
     auto it = index_.find(sid);
     if (it == index_.end() || room == sid) return;
-    details_[it->second].rooms.insert(room);
+    auto& rooms = details_[it->second].rooms;
+    if (!rooms) rooms = std::make_unique<std::set<std::string>>();
+    rooms->insert(room);
     rooms_[room].insert(sid);
 }
 
 void adapter::leave(const std::string& sid, const std::string& room) {
-    if (auto it = index_.find(sid); it != index_.end()) details_[it->second].rooms.erase(room);
+    if (auto it = index_.find(sid); it != index_.end() && details_[it->second].rooms)
+        details_[it->second].rooms->erase(room);
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return;
     it->second.erase(sid);
@@ -66,7 +70,7 @@ void adapter::leave(const std::string& sid, const std::string& room) {
 std::set<std::string> adapter::rooms_of(const std::string& sid) const {
     auto it = index_.find(sid);
     if (it == index_.end()) return {};
-    auto rooms = details_[it->second].rooms;
+    auto rooms = details_[it->second].rooms_or_none();
     rooms.insert(sid);
     return rooms;
 }

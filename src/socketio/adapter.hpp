@@ -69,7 +69,13 @@ private:
         // the id per socket here, not two; idle clients cost what they hold.
         const std::string* sid;
         const void* owner;
-        std::set<std::string> rooms;
+        // Its rooms besides its own; most sockets join none, so the set is
+        // only allocated by the first join().
+        std::unique_ptr<std::set<std::string>> rooms;
+        const std::set<std::string>& rooms_or_none() const {
+            static const std::set<std::string> none;
+            return rooms ? *rooms : none;
+        }
     };
     std::vector<target> targets_;    // hot: what a broadcast touches
     std::vector<details> details_;   // the same index, the rest
@@ -85,14 +91,15 @@ void adapter::for_each(const std::vector<std::string>& rooms, const std::vector<
     }
     if (rooms.empty()) {
         for (std::size_t i = 0; i < targets_.size(); ++i)
-            if (reaches(*details_[i].sid, details_[i].rooms, {}, except)) f(targets_[i]);
+            if (reaches(*details_[i].sid, details_[i].rooms_or_none(), {}, except)) f(targets_[i]);
         return;
     }
     thread_local std::vector<std::size_t> picked;
     picked.clear();
     auto consider = [&](const std::string& sid) {
         auto it = index_.find(sid);
-        if (it != index_.end() && reaches(sid, details_[it->second].rooms, {}, except)) picked.push_back(it->second);
+        if (it != index_.end() && reaches(sid, details_[it->second].rooms_or_none(), {}, except))
+            picked.push_back(it->second);
     };
     for (const auto& room : rooms) {
         consider(room);  // a socket's own room
