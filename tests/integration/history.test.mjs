@@ -68,6 +68,14 @@ function expectedCoverage(rs, from, to) {
   return ms / 1000;
 }
 
+// A fresh database of `kind` for one suite: { env for solgrid, mysql, database }.
+function freshStorage(kind, dir) {
+  if (kind !== 'mysql') return { env: { DB_PATH: path.join(dir, 'solgrid.db') } };
+  const mysql = sharedMysql();
+  const database = uniqueDatabase();
+  return { env: solgridEnv(mysql, database), mysql, database };
+}
+
 const dbTime = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 function insertSql(rs) {
@@ -89,13 +97,7 @@ for (const kind of ['sqlite', 'mysql']) {
 
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'solgrid-history-'));
-      if (kind === 'mysql') {
-        mysql = sharedMysql();
-        database = uniqueDatabase();
-        env = solgridEnv(mysql, database);
-      } else {
-        env = { DB_PATH: path.join(dir, 'solgrid.db') };
-      }
+      ({ env, mysql, database } = freshStorage(kind, dir));
       env = { ...env, HISTORY_MAX_ROWS: '1000', BATTERY_CAPACITY_WH: '12000' };
       // First run: creates the database and its schema; nothing to roll up.
       assert.match(await aggregate(), /0 hour\(s\) rolled up/);
@@ -316,13 +318,7 @@ for (const kind of ['sqlite', 'mysql']) {
 
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'solgrid-sparse-'));
-      if (kind === 'mysql') {
-        mysql = sharedMysql();
-        database = uniqueDatabase();
-        env = solgridEnv(mysql, database);
-      } else {
-        env = { DB_PATH: path.join(dir, 'solgrid.db') };
-      }
+      ({ env, mysql, database } = freshStorage(kind, dir));
       const aggregate = () => run(solgridBin, ['aggregate'], { cwd: dir, env: { PATH: process.env.PATH, ...env } });
       await aggregate();  // creates the schema
       const sql = insertSql(readings);
