@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build frontend run test test-unit test-integration bench clean
+.PHONY: all setup build frontend run test test-unit test-integration bench fuzz clean
 
 all: build
 
@@ -35,5 +35,9 @@ bench: build
 	bench/http-ingest
 	bench/realtime
 
+# libFuzzer targets (clang, ASan, UBSan) for the network parsers, a minute each.
+fuzz: setup
+	scripts/fuzz --seconds $${FUZZ_SECONDS:-60}
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

@@ -357,3 +357,16 @@ TEST(SioWire, EventsBecomeOneTextMessageAndOneBinaryPerAttachment) {
     ASSERT_EQ(t.size(), 1u);
     EXPECT_EQ(t[0]->data, R"(42["connection_response",{"status":"connected"}])");
 }
+
+// Found by fuzz/fuzz_sio_packet: a number too large for a double (1e999)
+// parses to infinity, as JavaScript's JSON.parse does, and is written back as
+// null, as JSON.stringify does; the packet itself is valid and nothing breaks.
+TEST(SioParser, ANumberJsonCannotHoldIsAcceptedAndWrittenAsNull) {
+    auto r = decode("245[99e00009999999]");
+    ASSERT_TRUE(r.value) << r.error;
+    EXPECT_EQ(r.value->id, 45u);
+    EXPECT_EQ(encode(*r.value), "245[null]");
+    auto reading = decode(R"(2["new_sun_data",{"solar_w":1e999}])");
+    ASSERT_TRUE(reading.value) << reading.error;
+    EXPECT_EQ(encode(*reading.value), R"(2["new_sun_data",{"solar_w":null}])");
+}
