@@ -7,6 +7,20 @@
 using namespace solgrid;
 using namespace solgrid::test;
 
+namespace {
+
+// The next frame from the server is a close frame carrying `code`.
+::testing::AssertionResult next_frame_closes_with(ws_peer& peer, std::uint16_t code) {
+    auto f = peer.frame();
+    if (!f) return ::testing::AssertionFailure() << "no frame arrived";
+    if (f->opcode != 0x8) return ::testing::AssertionFailure() << "opcode " << int(f->opcode) << ", not close";
+    if (close_code_of(*f) != code)
+        return ::testing::AssertionFailure() << "close code " << close_code_of(*f) << ", not " << code;
+    return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
 TEST_F(EioWebSocket, DirectConnectionCarriesTextBinaryAndPings) {
     handler.echo = true;
     make_server(no_heartbeat_soon());
@@ -82,10 +96,7 @@ TEST_F(EioWebSocket, AnUnknownPacketTypeClosesWith1002) {
     ws_peer peer(ioc);
     open_direct(peer);
     peer.send_text("9nonsense");
-    auto f = peer.frame();
-    ASSERT_TRUE(f);
-    EXPECT_EQ(f->opcode, 0x8);
-    EXPECT_EQ(close_code_of(*f), 1002);
+    ASSERT_TRUE(next_frame_closes_with(peer, 1002));
     ASSERT_TRUE(run_until(ioc, [&] { return !handler.closes.empty(); }));
     EXPECT_EQ(handler.closes[0], close_reason::parse_error);
 }
@@ -97,10 +108,7 @@ TEST_F(EioWebSocket, AnUnmaskedFrameClosesWith1002) {
     frame_options unmasked;
     unmasked.masked = false;
     peer.send(client_frame(0x1, "4hello", unmasked));
-    auto f = peer.frame();
-    ASSERT_TRUE(f);
-    EXPECT_EQ(f->opcode, 0x8);
-    EXPECT_EQ(close_code_of(*f), 1002);
+    ASSERT_TRUE(next_frame_closes_with(peer, 1002));
     ASSERT_TRUE(run_until(ioc, [&] { return !handler.closes.empty(); }));
     EXPECT_EQ(handler.closes[0], close_reason::parse_error);
     EXPECT_TRUE(handler.messages.empty());
@@ -113,10 +121,7 @@ TEST_F(EioWebSocket, AMessageOverMaxPayloadClosesWith1009) {
     ws_peer peer(ioc);
     open_direct(peer);
     peer.send_text("4" + std::string(1000, 'x'));
-    auto f = peer.frame();
-    ASSERT_TRUE(f);
-    EXPECT_EQ(f->opcode, 0x8);
-    EXPECT_EQ(close_code_of(*f), 1009);
+    ASSERT_TRUE(next_frame_closes_with(peer, 1009));
     ASSERT_TRUE(run_until(ioc, [&] { return !handler.closes.empty(); }));
 }
 
@@ -125,10 +130,7 @@ TEST_F(EioWebSocket, TheClientsCloseFrameIsAnsweredAndEndsTheSession) {
     ws_peer peer(ioc);
     open_direct(peer);
     peer.send(client_frame(0x8, close_body(1001, "tab closed")));
-    auto f = peer.frame();
-    ASSERT_TRUE(f);
-    EXPECT_EQ(f->opcode, 0x8);
-    EXPECT_EQ(close_code_of(*f), 1001);
+    ASSERT_TRUE(next_frame_closes_with(peer, 1001));
     ASSERT_TRUE(peer.wait_eof());
     ASSERT_EQ(handler.closes.size(), 1u);
     EXPECT_EQ(handler.closes[0], close_reason::transport_close);
