@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "common/cidr.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -47,6 +49,14 @@ double parse_positive(const std::string& name, const std::string& v) {
     return d;
 }
 
+bool parse_switch(const std::string& name, const std::string& v, const char* on, const char* off) {
+    std::string low;
+    for (char ch : v) low.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    if (low == on || low == "true" || low == "1" || low == "yes" || low == "on") return true;
+    if (low == off || low == "false" || low == "0" || low == "no" || low == "off") return false;
+    fail(name, std::string("must be ") + on + " or " + off, v);
+}
+
 std::vector<std::string> split_list(const std::string& v) {
     std::vector<std::string> out;
     std::stringstream ss(v);
@@ -70,7 +80,9 @@ const std::vector<std::string>& known_variables() {
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
-        "AGGREGATE_BRIDGE_MAX_S"};
+        "AGGREGATE_BRIDGE_MAX_S", "AUTH", "PUBLIC_READ", "DEVICE_TRUSTED_NETWORKS", "SESSION_TTL_H",
+        "ADMIN_PASSWORD", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_S", "LOGIN_RATE", "LOGIN_BURST",
+        "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE"};
     return names;
 }
 
@@ -138,6 +150,41 @@ config from_variables(const variables& vars) {
             if (o != "*" && o.find("://") == std::string::npos)
                 fail("CORS_ORIGINS", "each origin must look like http://host:port", o);
     }
+    if (auto v = get("AUTH")) c.auth_enabled = parse_switch("AUTH", *v, "on", "off");
+    if (c.cors_origins.empty()) {
+        if (!c.auth_enabled) c.cors_origins = {"*"};  // the seed's behaviour
+    } else if (c.auth_enabled && std::find(c.cors_origins.begin(), c.cors_origins.end(), "*") != c.cors_origins.end()) {
+        fail("CORS_ORIGINS", "* lets any web site use a visitor's login; list the origins, or set AUTH=off for a lab demo",
+             "*");
+    }
+    if (auto v = get("PUBLIC_READ")) c.public_read = parse_switch("PUBLIC_READ", *v, "true", "false");
+    if (auto v = get("DEVICE_TRUSTED_NETWORKS")) {
+        if (!common::network_list::parse(*v)) {
+            std::string bad;
+            for (const auto& item : split_list(*v))
+                if (!common::parse_cidr(item)) { bad = item; break; }
+            fail("DEVICE_TRUSTED_NETWORKS", "must be a comma list of CIDR ranges such as 192.168.0.0/24", bad);
+        }
+        c.device_trusted_networks = *v;
+    }
+    if (auto v = get("SESSION_TTL_H")) c.session_ttl = std::chrono::hours(parse_int("SESSION_TTL_H", *v, 1, 24 * 365));
+    if (auto v = get("ADMIN_PASSWORD")) {
+        if (!v->empty() && v->size() < 8) fail("ADMIN_PASSWORD", "must be at least 8 characters", "(hidden)");
+        c.admin_password = *v;
+    }
+    if (auto v = get("LOGIN_MAX_FAILURES"))
+        c.login_max_failures = static_cast<int>(parse_int("LOGIN_MAX_FAILURES", *v, 1, 1000));
+    if (auto v = get("LOGIN_FAILURE_WINDOW_S"))
+        c.login_failure_window = std::chrono::seconds(parse_int("LOGIN_FAILURE_WINDOW_S", *v, 1, 86400));
+    if (auto v = get("LOGIN_RATE")) c.login_rate = parse_positive("LOGIN_RATE", *v);
+    if (auto v = get("LOGIN_BURST")) c.login_burst = static_cast<int>(parse_int("LOGIN_BURST", *v, 1, 100000));
+    if (auto v = get("INGEST_RATE")) c.ingest_rate = parse_positive("INGEST_RATE", *v);
+    if (auto v = get("INGEST_BURST")) c.ingest_burst = static_cast<int>(parse_int("INGEST_BURST", *v, 1, 100000));
+    if (auto v = get("TLS_CERT_FILE")) c.tls_cert_file = *v;
+    if (auto v = get("TLS_KEY_FILE")) c.tls_key_file = *v;
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+        fail(c.tls_cert_file.empty() ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+             "TLS needs both TLS_CERT_FILE and TLS_KEY_FILE", c.tls_cert_file.empty() ? "" : c.tls_key_file);
     if (auto v = get("MAX_BODY_BYTES"))
         c.max_body_bytes = static_cast<std::size_t>(parse_int("MAX_BODY_BYTES", *v, 64, 1LL << 30));
     if (auto v = get("HTTP_READ_TIMEOUT_S"))

@@ -35,7 +35,9 @@ struct config {
     std::string host = "0.0.0.0";
     std::uint16_t port = 5000;
     int threads = 0;  // 0: one per core
-    std::vector<std::string> cors_origins{"*"};
+    // CORS_ORIGINS: "*" or exact origins. Unset: only the served origin
+    // (the request's own scheme://Host) with AUTH on, "*" with AUTH=off.
+    std::vector<std::string> cors_origins;
     std::size_t max_body_bytes = 1024 * 1024;
     std::chrono::seconds http_read_timeout{30};
     std::chrono::seconds shutdown_grace{10};
@@ -75,6 +77,22 @@ struct config {
     std::chrono::milliseconds device_backoff{250};    // DEVICE_BACKOFF_MS: first retry delay (doubles)
 
     std::string log_level = "info";
+
+    // access control (issue 12)
+    bool auth_enabled = true;           // AUTH=on|off; off = the seed's open behaviour, for lab demos
+    bool public_read = false;           // PUBLIC_READ: GET routes without credentials
+    std::string device_trusted_networks = "127.0.0.1/32,::1/128";  // may POST readings without a token
+    std::chrono::hours session_ttl{168};                           // SESSION_TTL_H
+    std::string admin_password;         // ADMIN_PASSWORD: the first admin's, when no user exists
+    int login_max_failures = 5;         // LOGIN_MAX_FAILURES per user or address within the window → 429
+    std::chrono::seconds login_failure_window{900};  // LOGIN_FAILURE_WINDOW_S
+    double login_rate = 1.0;            // LOGIN_RATE: login attempts per second per address (token bucket)
+    int login_burst = 10;               // LOGIN_BURST
+    double ingest_rate = 5.0;           // INGEST_RATE: sensor POSTs per second per device token / address
+    int ingest_burst = 20;              // INGEST_BURST
+    std::string tls_cert_file;          // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS/WSS on PORT
+    std::string tls_key_file;
+    bool tls() const { return !tls_cert_file.empty(); }
 
     engineio_settings engineio;
 

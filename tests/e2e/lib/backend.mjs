@@ -38,7 +38,7 @@ export class Backend {
     const log = createWriteStream(path.join(ARTIFACTS, `${this.name}-${this.starts++}.log`));
     const proc = spawn(SOLGRID_BIN, ['serve', '--host', '127.0.0.1', '--port', String(this.port)], {
       cwd: REPO,
-      env: { ...process.env, DB_PATH: this.dbPath, FRONTEND_DIR: DIST, ...this.env },
+      env: { ...process.env, DB_PATH: this.dbPath, FRONTEND_DIR: DIST, AUTH: 'off', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout.pipe(log);

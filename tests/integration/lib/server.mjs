@@ -44,6 +44,9 @@ export async function startServer({ env = {}, args = [], port = 0, dir } = {}) {
       PATH: process.env.PATH,
       DB_PATH: path.join(workdir, 'solgrid.db'),
       LOG_LEVEL: 'info',
+      // The seed's open contract is checked with AUTH=off (issue 12); the
+      // access-control tests pass AUTH: 'on'.
+      AUTH: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,9 @@ TEST(Config, DefaultsMatchTheSeed) {
     auto c = from_variables({});
     EXPECT_EQ(c.port, 5000);
     EXPECT_EQ(c.db_path, "data/solgrid.db");
-    EXPECT_EQ(c.cors_origins, std::vector<std::string>{"*"});
+    // Issue 12: secure by default, only the served origin; the seed's "*" under AUTH=off.
+    EXPECT_TRUE(c.cors_origins.empty());
+    EXPECT_TRUE(c.auth_enabled);
     EXPECT_DOUBLE_EQ(c.battery_capacity_wh, 10000.0);
     EXPECT_FALSE(c.uses_mysql());
     EXPECT_EQ(c.engineio.ping_interval.count(), 25000);
@@ -70,4 +72,27 @@ TEST(Config, LaterSourcesWin) {
     EXPECT_EQ(c.port, 6000);
     ASSERT_EQ(c.cors_origins.size(), 2u);
     EXPECT_EQ(c.cors_origins[1], "https://grid.example");
+}
+
+TEST(Config, AccessControlSettings) {
+    using namespace solgrid::config;
+    auto off = from_variables({{"AUTH", "off"}});
+    EXPECT_FALSE(off.auth_enabled);
+    EXPECT_EQ(off.cors_origins, std::vector<std::string>{"*"});
+    EXPECT_THROW(from_variables({{"CORS_ORIGINS", "*"}}), config_error);
+    EXPECT_NO_THROW(from_variables({{"CORS_ORIGINS", "*"}, {"AUTH", "off"}}));
+    EXPECT_THROW(from_variables({{"AUTH", "maybe"}}), config_error);
+    EXPECT_THROW(from_variables({{"DEVICE_TRUSTED_NETWORKS", "10.0.0.0/8,nope"}}), config_error);
+    try {
+        from_variables({{"DEVICE_TRUSTED_NETWORKS", "10.0.0.0/8,nope"}});
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(from_variables({{"TLS_CERT_FILE", "/tmp/c.pem"}}), config_error);
+    EXPECT_THROW(from_variables({{"ADMIN_PASSWORD", "short"}}), config_error);
+    EXPECT_THROW(from_variables({{"INGEST_RATE", "0"}}), config_error);
+    auto c = from_variables({{"PUBLIC_READ", "true"}, {"SESSION_TTL_H", "2"}, {"LOGIN_MAX_FAILURES", "3"}});
+    EXPECT_TRUE(c.public_read);
+    EXPECT_EQ(c.session_ttl, std::chrono::hours(2));
+    EXPECT_EQ(c.login_max_failures, 3);
 }
