@@ -1,5 +1,6 @@
 #include "app/server_app.hpp"
 
+#include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
 #include "app/fanout_notifier.hpp"
 #include "app/realtime.hpp"
@@ -11,6 +12,7 @@
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"
 #include "storage/database.hpp"
+#include "storage/sql_auth_store.hpp"
 #include "storage/sql_history_store.hpp"
 #include "storage/sql_stores.hpp"
 
@@ -24,6 +26,7 @@
 #include <sys/resource.h>
 
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 namespace solgrid::app {
@@ -90,6 +93,10 @@ int run_server(const config::config& cfg) {
     domain::relay_service relays(relay_store, events);
     storage::sql_history_store history_store(db);
     domain::history_service history(history_store, history_settings_from(cfg));
+    if (cfg.auth_enabled) {
+        storage::sql_auth_store auth_store(db);
+        ensure_first_admin(auth_store, cfg, std::cout);  // no user yet: create `admin`
+    }
 
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
