@@ -306,6 +306,41 @@ asio::awaitable<void> sql_auth_store::touch_token(std::int64_t id, domain::time_
 
 // ---- audit log -------------------------------------------------------------
 
+asio::awaitable<domain::credential_snapshot> sql_auth_store::load_credentials(domain::time_point now) {
+    const dialect d = db_.kind();
+    const std::string users_sql = "SELECT " + user_columns(d) + " FROM users u";
+    const std::string sessions_sql = "SELECT a.token_hash, a.user_id, " + time_column(d, "a.expires_at") +
+                                     " FROM auth_sessions a WHERE a.expires_at > :now";
+    const std::string tokens_sql =
+        "SELECT " + token_columns(d) + ", t.token_hash FROM api_tokens t WHERE t.revoked_at IS NULL";
+    return db_.read<domain::credential_snapshot>(
+        [users_sql, sessions_sql, tokens_sql, at = to_db_time(now)](soci::session& s) {
+            domain::credential_snapshot snap;
+            {
+                user_row r;
+                soci::statement st = (s.prepare << users_sql, SOLGRID_INTO_USER(r));
+                st.execute();
+                while (st.fetch()) snap.users.push_back(r.get());
+            }
+            {
+                std::string hash, expires;
+                long long user = 0;
+                soci::statement st =
+                    (s.prepare << sessions_sql, soci::use(at), soci::into(hash), soci::into(user), soci::into(expires));
+                st.execute();
+                while (st.fetch()) snap.sessions.push_back({hash, user, from_db_time(expires)});
+            }
+            {
+                token_row r;
+                std::string hash;
+                soci::statement st = (s.prepare << tokens_sql, SOLGRID_INTO_TOKEN(r), soci::into(hash));
+                st.execute();
+                while (st.fetch()) snap.tokens.push_back({r.get(), hash});
+            }
+            return snap;
+        });
+}
+
 asio::awaitable<void> sql_auth_store::append_audit(domain::audit_entry e) {
     auto job = [at = or_now(e.at), actor = clip(std::move(e.actor), 128), address = clip(std::move(e.address), 64),
                 action = clip(std::move(e.action), 64), target = clip(std::move(e.target), 128),

@@ -37,6 +37,8 @@ public:
     asio::awaitable<bool> revoke_token(domain::token_kind kind, std::string name, domain::time_point at) override;
     asio::awaitable<void> touch_token(std::int64_t id, domain::time_point at) override;
 
+    asio::awaitable<domain::credential_snapshot> load_credentials(domain::time_point now) override;
+
     asio::awaitable<void> append_audit(domain::audit_entry e) override;
     asio::awaitable<std::vector<domain::audit_entry>> audit_between(domain::time_point from, domain::time_point to,
                                                                     std::size_t limit) override;
