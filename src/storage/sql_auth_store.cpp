@@ -366,3 +366,6 @@ asio::awaitable<std::vector<domain::audit_entry>> sql_auth_store::audit_between(
 }
 
 }  // namespace solgrid::storage
+
+#undef SOLGRID_INTO_USER
+#undef SOLGRID_INTO_TOKEN
