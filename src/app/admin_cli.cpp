@@ -11,6 +11,8 @@
 #include <boost/asio/use_future.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -55,9 +57,33 @@ void check_name(const std::string& what, const std::string& s) {
         throw usage_error("invalid " + what + " '" + s + "': use 1-64 characters of A-Z a-z 0-9 . _ @ -");
 }
 
+// While typed at a terminal, the terminal does not echo the password.
+class terminal_echo_off {
+public:
+    explicit terminal_echo_off(bool from_terminal) {
+        if (!from_terminal || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+        termios quiet = saved_;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        active_ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+        std::cerr << "password: " << std::flush;
+    }
+    ~terminal_echo_off() {
+        if (!active_) return;
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+        std::cerr << "\n";
+    }
+    terminal_echo_off(const terminal_echo_off&) = delete;
+    terminal_echo_off& operator=(const terminal_echo_off&) = delete;
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
 // One line from `in`, without its line end; never more than the limit (so a
 // huge input is refused, not read). The password is never echoed.
 std::string read_password(std::istream& in) {
+    terminal_echo_off quiet(&in == &std::cin && isatty(STDIN_FILENO));
     std::string pw;
     char c = 0;
     bool newline = false;

@@ -92,6 +92,17 @@ std::optional<domain::user> user_by_id(soci::session& s, dialect d, long long id
     return r.get();
 }
 
+// A unique key of ours refused the row: `key` is the MySQL key name, `columns`
+// SQLite's "table.column[, ...]". Checked on the error itself because a
+// re-read would not see the other writer's row: InnoDB reads the snapshot
+// the transaction started with.
+bool duplicate_key(const soci::soci_error& e, const char* key, const char* columns) {
+    if (!refused_row(e)) return false;
+    const std::string what = e.what();
+    return what.find(std::string("'") + key + "'") != std::string::npos ||
+           what.find(std::string("UNIQUE constraint failed: ") + columns) != std::string::npos;
+}
+
 bool active_token_named(soci::session& s, const std::string& kind, const std::string& name) {
     int n = 0;
     s << "SELECT COUNT(*) FROM api_tokens WHERE kind = :k AND active_name = :n", soci::use(kind), soci::use(name),
@@ -100,6 +111,12 @@ bool active_token_named(soci::session& s, const std::string& kind, const std::st
 }
 
 }  // namespace
+
+// Jobs that read before they write (a name taken? a user there?) run alone:
+// on SQLite that takes the write lock first, so a write by another process
+// (`serve` beside the command line) in between makes them wait instead of
+// failing with SQLITE_BUSY_SNAPSHOT. They are rare; nothing is lost by not
+// batching them.
 
 // ---- users -----------------------------------------------------------------
 
@@ -135,7 +152,7 @@ asio::awaitable<std::vector<domain::user>> sql_auth_store::list_users() {
 }
 
 asio::awaitable<std::int64_t> sql_auth_store::add_user(domain::user u) {
-    return db_.write<std::int64_t>([u = std::move(u)](soci::session& s) {
+    return db_.write_alone<std::int64_t>([u = std::move(u)](soci::session& s) {
         const std::string& name = u.username;
         if (user_id_of(s, name)) throw domain::storage_refused("username taken");
         std::string role(domain::to_string(u.role_));
@@ -149,7 +166,7 @@ asio::awaitable<std::int64_t> sql_auth_store::add_user(domain::user u) {
                 soci::use(created);
         } catch (const soci::soci_error& e) {
             // Another process added the name since our check.
-            if (refused_row(e) && user_id_of(s, name)) throw domain::storage_refused("username taken");
+            if (duplicate_key(e, "uq_users_username", "users.username")) throw domain::storage_refused("username taken");
             throw;
         }
         long long id = 0;
@@ -159,7 +176,7 @@ asio::awaitable<std::int64_t> sql_auth_store::add_user(domain::user u) {
 }
 
 asio::awaitable<bool> sql_auth_store::set_password(std::string username, std::string password_hash) {
-    return db_.write<bool>([username = std::move(username), hash = std::move(password_hash)](soci::session& s) {
+    return db_.write_alone<bool>([username = std::move(username), hash = std::move(password_hash)](soci::session& s) {
         auto id = user_id_of(s, username);
         if (!id) return false;
         s << "UPDATE users SET password_hash = :p WHERE id = :id", soci::use(hash), soci::use(*id);
@@ -168,7 +185,7 @@ asio::awaitable<bool> sql_auth_store::set_password(std::string username, std::st
 }
 
 asio::awaitable<bool> sql_auth_store::remove_user(std::string username) {
-    return db_.write<bool>([username = std::move(username)](soci::session& s) {
+    return db_.write_alone<bool>([username = std::move(username)](soci::session& s) {
         auto id = user_id_of(s, username);
         if (!id) return false;
         // Explicit rather than relying on the foreign keys' actions alone:
@@ -230,7 +247,7 @@ asio::awaitable<std::size_t> sql_auth_store::remove_expired_sessions(domain::tim
 // ---- tokens ----------------------------------------------------------------
 
 asio::awaitable<std::int64_t> sql_auth_store::add_token(domain::api_token t, std::string token_hash) {
-    return db_.write<std::int64_t>([t = std::move(t), hash = std::move(token_hash)](soci::session& s) {
+    return db_.write_alone<std::int64_t>([t = std::move(t), hash = std::move(token_hash)](soci::session& s) {
         const std::string kind(domain::to_string(t.kind));
         const std::string& name = t.name;
         const std::string taken = "an active token named " + name + " exists";
@@ -244,7 +261,8 @@ asio::awaitable<std::int64_t> sql_auth_store::add_token(domain::api_token t, std
                 soci::use(kind), soci::use(name), soci::use(hash), soci::use(user, user_ind), soci::use(created),
                 soci::use(name);
         } catch (const soci::soci_error& e) {
-            if (refused_row(e) && active_token_named(s, kind, name)) throw domain::storage_refused(taken);
+            if (duplicate_key(e, "uq_api_tokens_active", "api_tokens.kind, api_tokens.active_name"))
+                throw domain::storage_refused(taken);
             throw;
         }
         long long id = 0;
@@ -383,3 +401,6 @@ asio::awaitable<std::vector<domain::audit_entry>> sql_auth_store::audit_between(
 }
 
 }  // namespace solgrid::storage
+
+#undef SOLGRID_INTO_USER
+#undef SOLGRID_INTO_TOKEN

@@ -259,6 +259,84 @@ TEST_P(AuthStore, AuditBetweenIsOrderedBoundedAndLimited) {
 INSTANTIATE_TEST_SUITE_P(Backends, AuthStore, ::testing::Values(backend::sqlite, backend::mysql),
                          test_support::backend_name);
 
+// Two processes on one database (serve and the command line): the same
+// names added from both at once. Each name is stored once; the loser is told
+// "username taken" / "an active token named X exists" (storage_refused),
+// never that the database is unavailable. (This found that a re-read after a
+// duplicate key cannot tell on MySQL: InnoDB reads the transaction's snapshot.)
+class AuthStoreTwoWriters : public ::testing::TestWithParam<backend> {};
+
+TEST_P(AuthStoreTwoWriters, EachNameIsTakenOnceAndTheOtherIsRefused) {
+    std::unique_ptr<test_support::test_database> mysql;
+    std::filesystem::path file;
+    storage::database_options o;
+    if (GetParam() == backend::mysql) {
+        mysql = std::make_unique<test_support::test_database>(backend::mysql);
+        if (!mysql->ok) FAIL() << mysql->problem;
+        o = mysql->options;
+    } else {
+        file = std::filesystem::temp_directory_path() / ("solgrid-auth2w-" + std::to_string(::getpid()) + ".db");
+        std::filesystem::remove(file);
+        o.sqlite_path = file.string();
+    }
+    {
+        storage::database one(o), two(o);
+        storage::sql_auth_store a(one), b(two);
+        asio::io_context ioc;
+        constexpr int names = 40;
+        int added = 0, taken = 0, other = 0;
+        auto add = [&](storage::sql_auth_store& store, int i) -> asio::awaitable<void> {
+            try {
+                auto job = store.add_user(make_user("user" + std::to_string(i), domain::role::viewer));
+                co_await std::move(job);
+                ++added;
+            } catch (const domain::storage_refused& e) {
+                if (std::string(e.what()).find("username taken") != std::string::npos) ++taken;
+                else ++other;
+            } catch (...) {
+                ++other;
+            }
+        };
+        int devices = 0, active = 0;
+        auto add_device = [&](storage::sql_auth_store& store, int i, char side) -> asio::awaitable<void> {
+            try {
+                auto job = store.add_token(make_token(domain::token_kind::device, "dev" + std::to_string(i)),
+                                           std::string(60, side) + std::to_string(1000 + i));
+                co_await std::move(job);
+                ++devices;
+            } catch (const domain::storage_refused& e) {
+                if (std::string(e.what()).find("an active token named dev") != std::string::npos) ++active;
+                else ++other;
+            } catch (...) {
+                ++other;
+            }
+        };
+        for (int i = 0; i < names; ++i) {
+            asio::co_spawn(ioc, add(a, i), asio::detached);
+            asio::co_spawn(ioc, add(b, i), asio::detached);
+            asio::co_spawn(ioc, add_device(a, i, 'a'), asio::detached);
+            asio::co_spawn(ioc, add_device(b, i, 'b'), asio::detached);
+        }
+        ioc.run();
+        EXPECT_EQ(added, names);
+        EXPECT_EQ(taken, names);
+        EXPECT_EQ(devices, names);
+        EXPECT_EQ(active, names);
+        EXPECT_EQ(other, 0);
+        EXPECT_EQ(run(ioc, a.count_users()), names);
+        EXPECT_EQ(run(ioc, b.list_tokens(domain::token_kind::device)).size(), std::size_t(names));
+        EXPECT_TRUE(one.healthy());
+        EXPECT_TRUE(two.healthy());
+        one.close();
+        two.close();
+    }
+    if (!file.empty())
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuthStoreTwoWriters, ::testing::Values(backend::sqlite, backend::mysql),
+                         test_support::backend_name);
+
 // Migration step 4 over a database version 3 created (readings in it), and
 // once more over its own result: nothing lost, nothing done twice.
 class AuthMigration : public ::testing::TestWithParam<backend> {};
