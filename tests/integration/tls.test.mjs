@@ -47,7 +47,7 @@ function request(method, urlPath, { body, options = {} } = {}) {
   return new Promise((resolve, reject) => {
     const req = https.request(`${base}${urlPath}`, {
       method, ca, agent: false,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: body === undefined ? {} : { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json' },
       ...options,
     }, (res) => {
       let text = '';
@@ -56,7 +56,7 @@ function request(method, urlPath, { body, options = {} } = {}) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, socket: res.socket }));
     });
     req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+    req.end(body === undefined || typeof body === 'string' ? body : JSON.stringify(body));
   });
 }
 
@@ -172,6 +172,32 @@ test('the server ends a connection with close_notify, not a bare FIN', async () 
   assert.match(out.text, /^HTTP\/1\.1 200/m, out.text);
   assert.doesNotMatch(out.text, /unexpected eof|error/i, out.text);
   assert.equal(out.code, 0, out.text);
+});
+
+test('a client that sends close_notify right after its request still gets the answer', async () => {
+  // TLS half-close: close_notify (and FIN) ends only the client's direction.
+  // The request is a held Engine.IO long-poll, answered only by a broadcast
+  // made after the close_notify has arrived.
+  const eio = '/socket.io/?EIO=4&transport=polling';
+  const open = await request('GET', eio);
+  const { sid } = JSON.parse(open.text.slice(1));
+  assert.equal((await request('POST', `${eio}&sid=${sid}`, { body: '40' })).text, 'ok');
+  let drained = '';
+  while (!drained.includes('connection_response')) drained += (await request('GET', `${eio}&sid=${sid}`)).text;
+
+  const socket = tls.connect({ host: '127.0.0.1', port: server.port, ca, servername: 'localhost', allowHalfOpen: true });
+  await once(socket, 'secureConnect');
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d) => { text += d; });
+  const ended = once(socket, 'end', { what: 'the end of the answer' });
+  socket.end(`GET ${eio}&sid=${sid} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 300));  // let the close_notify arrive first (ordering, not timing)
+  const posted = await postReading();
+  await ended;
+  assert.match(text, /^HTTP\/1\.1 200/, text);
+  assert.ok(text.includes('new_sun_data') && text.includes(`"soc":${posted.data.soc}`), text);
+  socket.destroy();
 });
 
 async function startFails(env) {
