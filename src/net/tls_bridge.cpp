@@ -70,6 +70,7 @@ std::optional<tcp::socket> tls_bridge::open_plain(const asio::any_io_executor& e
 // Client → plaintext side. Ends on the client's close_notify (eof), a TLS
 // or TCP error, a plaintext side that stopped reading for good, or pump()
 // cancelling it; in every case the plaintext side then reads end-of-stream.
+// `self` keeps the bridge alive while this runs.
 asio::awaitable<void> tls_bridge::upstream(std::shared_ptr<tls_bridge> self) {
     for (;;) {
         auto [ec, n] = co_await tls_.async_read_some(asio::buffer(up_buf_), use_tuple);
