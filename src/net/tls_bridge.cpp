@@ -71,7 +71,7 @@ std::optional<tcp::socket> tls_bridge::open_plain(const asio::any_io_executor& e
 // or TCP error, a plaintext side that stopped reading for good, or pump()
 // cancelling it; in every case the plaintext side then reads end-of-stream.
 // `self` keeps the bridge alive while this runs.
-asio::awaitable<void> tls_bridge::upstream(std::shared_ptr<tls_bridge> self) {
+asio::awaitable<void> tls_bridge::upstream([[maybe_unused]] std::shared_ptr<tls_bridge> self) {
     for (;;) {
         auto [ec, n] = co_await tls_.async_read_some(asio::buffer(up_buf_), use_tuple);
         if (n > 0) {
