@@ -15,6 +15,7 @@
 #include "http/history_routes.hpp"
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"
+#include "net/tls_context.hpp"
 #include "storage/database.hpp"
 #include "storage/sql_auth_store.hpp"
 #include "storage/sql_history_store.hpp"
@@ -207,21 +208,23 @@ int run_server(const config::config& cfg) {
         return router.dispatch(req, info);
     };
     handlers.wants_upgrade = [&live](const net::request& req) { return live.engine().matches(req.target()); };
-    handlers.upgrade = [&live](net::beast::tcp_stream stream, net::request req) {
-        return live.engine().handle_upgrade(std::move(stream), std::move(req));
+    handlers.upgrade = [&live](net::beast::tcp_stream stream, net::request req, net::request_info info) {
+        return live.engine().handle_upgrade(std::move(stream), std::move(req), info);
     };
     net::server_options sopts;
     sopts.host = cfg.host;
     sopts.port = cfg.port;
     sopts.body_limit = cfg.max_body_bytes;
     sopts.read_timeout = cfg.http_read_timeout;
+    if (cfg.tls()) sopts.tls = net::load_tls_context(cfg.tls_cert_file, cfg.tls_key_file);  // HTTPS + WSS on PORT
     net::http_server server(ioc, sopts, handlers);
     server.start();
     device.start();
     aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
     aggregation.start();
     if (auth) asio::co_spawn(ioc, reload_credentials(*auth), asio::detached);
-    spdlog::info("solgrid listening on http://{}:{} ({} threads, storage {}, auth {})", cfg.host, server.port(), threads,
+    spdlog::info("solgrid listening on {}://{}:{} ({} threads, storage {}, auth {})", cfg.tls() ? "https" : "http",
+                 cfg.host, server.port(), threads,
                  cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path,
                  cfg.auth_enabled ? "on" : "OFF");
 

@@ -209,6 +209,13 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
 }
 
 asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net::request req) {
+    boost::system::error_code ignored;
+    net::request_info info{stream.socket().remote_endpoint(ignored)};
+    auto op = handle_upgrade(std::move(stream), std::move(req), info);
+    co_await std::move(op);
+}
+
+asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net::request req, net::request_info info) {
     auto reject = [&](net::response res) -> asio::awaitable<void> {
         res.keep_alive(false);
         co_await http::async_write(stream, res, use_tuple);
@@ -269,7 +276,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
     auto protocol = raw.local_endpoint(ec).protocol();
     if (ec) co_return;
     session_ptr target = existing;
-    if (!target) target = create(make_info(req, {raw.remote_endpoint(ec)}, std::move(q.all), "websocket"));
+    if (!target) target = create(make_info(req, info, std::move(q.all), "websocket"));
     tcp::socket moved(target->executor(), protocol, raw.release());
     bool probe = existing != nullptr;
     asio::post(target->executor(), [this, target, probe, sock = std::move(moved)]() mutable {

@@ -28,6 +28,9 @@ public:
     bool matches(std::string_view target) const { return target.rfind(path_, 0) == 0; }
 
     asio::awaitable<net::response> handle_http(net::request& req, const net::request_info& info);
+    // `info` is who connected (behind TLS the stream's socket has no TCP
+    // peer); the two-argument form takes it from the socket.
+    asio::awaitable<void> handle_upgrade(net::beast::tcp_stream stream, net::request req, net::request_info info);
     asio::awaitable<void> handle_upgrade(net::beast::tcp_stream stream, net::request req);
 
     // Closes every session (shutdown).

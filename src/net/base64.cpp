@@ -1,70 +1,56 @@
 #include "net/base64.hpp"
 
-#include <array>
-#include <cstdint>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 namespace solgrid::net {
 namespace {
 
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// EVP_*Block take int lengths: work in slices well below INT_MAX, whole
+// 3-byte (encode) or 4-character (decode) groups each.
+constexpr std::size_t encode_slice = 3 * (1 << 20);
+constexpr std::size_t decode_slice = 4 * (1 << 20);
 
-constexpr std::array<std::int8_t, 256> make_reverse() {
-    std::array<std::int8_t, 256> t{};
-    for (auto& v : t) v = -1;
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
-    return t;
+bool in_alphabet(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
-constexpr auto reverse = make_reverse();
 
 }  // namespace
 
 std::string base64_encode(std::string_view in) {
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
-    for (; i + 3 <= in.size(); i += 3) {
-        std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-        out += alphabet[v >> 18 & 63];
-        out += alphabet[v >> 12 & 63];
-        out += alphabet[v >> 6 & 63];
-        out += alphabet[v & 63];
+    std::string out((in.size() + 2) / 3 * 4 + 1, '\0');  // + the NUL EVP_EncodeBlock writes
+    std::size_t written = 0;
+    for (std::size_t at = 0; at < in.size(); at += encode_slice) {
+        auto n = std::min(encode_slice, in.size() - at);
+        written += static_cast<std::size_t>(
+            EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                            reinterpret_cast<const unsigned char*>(in.data() + at), static_cast<int>(n)));
     }
-    if (std::size_t rest = in.size() - i) {
-        std::uint32_t v = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
-        out += alphabet[v >> 18 & 63];
-        out += alphabet[v >> 12 & 63];
-        out += rest == 2 ? alphabet[v >> 6 & 63] : '=';
-        out += '=';
-    }
+    out.resize(written);
     return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
+    // EVP_DecodeBlock skips leading and trailing whitespace and decodes '='
+    // as zero bits, so the strict shape is checked here: whole groups of
+    // four, only the alphabet, '=' only as the last one or two characters.
     if (in.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(in.size() / 4 * 3);
-    for (std::size_t i = 0; i < in.size(); i += 4) {
-        int pad = 0;
-        std::uint32_t v = 0;
-        for (int k = 0; k < 4; ++k) {
-            char c = in[i + k];
-            if (c == '=') {
-                // Padding only in the last group's last one or two places.
-                if (i + 4 != in.size() || k < 2) return std::nullopt;
-                ++pad;
-                v <<= 6;
-                continue;
-            }
-            if (pad) return std::nullopt;
-            auto d = reverse[static_cast<unsigned char>(c)];
-            if (d < 0) return std::nullopt;
-            v = v << 6 | static_cast<std::uint32_t>(d);
-        }
-        out += static_cast<char>(v >> 16 & 0xff);
-        if (pad < 2) out += static_cast<char>(v >> 8 & 0xff);
-        if (pad < 1) out += static_cast<char>(v & 0xff);
+    std::size_t pad = 0;
+    if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
+    if (!std::all_of(in.begin(), in.end() - static_cast<std::ptrdiff_t>(pad), in_alphabet)) return std::nullopt;
+
+    std::string out(in.size() / 4 * 3, '\0');
+    std::size_t written = 0;
+    for (std::size_t at = 0; at < in.size(); at += decode_slice) {
+        auto n = std::min(decode_slice, in.size() - at);
+        int got = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                                  reinterpret_cast<const unsigned char*>(in.data() + at), static_cast<int>(n));
+        if (got < 0) return std::nullopt;
+        written += static_cast<std::size_t>(got);
     }
+    // EVP_DecodeBlock counts the padding as decoded zero bytes.
+    out.resize(written - pad);
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include "net/tls_bridge.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -29,10 +31,33 @@ response plain_error(http::status status, unsigned version, std::string_view mes
 
 // Shared between the session coroutine (on its strand) and shutdown().
 struct http_server::conn {
-    beast::tcp_stream* stream = nullptr;
+    beast::tcp_stream* stream = nullptr;  // null once the coroutine let go of it
     asio::any_io_executor executor;
     bool busy = false;          // a request is being handled; touched on the strand
     bool close_after = false;   // shutdown asked: finish this response, then close
+};
+
+// A connection in conns_ for as long as its coroutine holds the stream.
+// Destroyed on the strand, before the stream: close_idle()'s posted work,
+// which may run later, then finds no stream rather than a dangling one.
+struct http_server::registration {
+    http_server* self;
+    std::shared_ptr<conn> state;
+
+    registration(http_server* s, beast::tcp_stream& stream) : self(s), state(std::make_shared<conn>()) {
+        state->stream = &stream;
+        state->executor = stream.get_executor();
+        std::lock_guard lock(self->mutex_);
+        self->conns_.emplace(state.get(), state);
+    }
+    void release() {
+        state->stream = nullptr;
+        std::lock_guard lock(self->mutex_);
+        self->conns_.erase(state.get());
+    }
+    ~registration() { release(); }
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
 };
 
 http_server::http_server(asio::io_context& ioc, server_options opts, handlers h)
@@ -90,30 +115,57 @@ asio::awaitable<void> http_server::accept_loop() {
             continue;
         }
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, session(std::move(socket)), asio::detached);
+        if (opts_.tls) {
+            asio::co_spawn(ex, tls_session(std::move(socket)), asio::detached);
+            continue;
+        }
+        boost::system::error_code ignored;
+        request_info info{socket.remote_endpoint(ignored)};
+        asio::co_spawn(ex, session(std::move(socket), info), asio::detached);
     }
 }
 
-asio::awaitable<void> http_server::session(tcp::socket socket) {
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    request_info info{socket.remote_endpoint(ignored)};
-    beast::tcp_stream stream(std::move(socket));
-    auto state = std::make_shared<conn>();
-    state->stream = &stream;
-    state->executor = stream.get_executor();
-    {
-        std::lock_guard lock(mutex_);
-        conns_.emplace(state.get(), state);
+// TLS, then the ordinary session over the bridge's plaintext end, on the
+// same strand.
+asio::awaitable<void> http_server::tls_session(tcp::socket socket) {
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    auto ex = socket.get_executor();
+    tls_bridge::options bo;
+    bo.handshake_timeout = opts_.read_timeout;
+    bo.linger_time = opts_.linger_time;
+    bo.linger_bytes = opts_.linger_bytes;
+    auto bridge = std::make_shared<tls_bridge>(std::move(socket), *opts_.tls, bo);
+    registration reg(this, bridge->transport());  // idle (cancellable) during the handshake
+
+    auto result = co_await bridge->handshake();
+    if (result == tls_bridge::handshake_result::not_tls) {
+        auto answer = plain_error(http::status::bad_request, 11, "this port speaks HTTPS: use https:// (or wss://)");
+        bridge->transport().expires_after(opts_.read_timeout);
+        auto [wec, wn] = co_await http::async_write(bridge->transport(), answer, use_tuple);
+        if (!wec) co_await linger_close(bridge->transport());
+        co_return;
     }
-    struct unregister {
-        http_server* self;
-        conn* c;
-        ~unregister() {
-            std::lock_guard lock(self->mutex_);
-            self->conns_.erase(c);
-        }
-    } guard{this, state.get()};
+    if (result != tls_bridge::handshake_result::ok || stopping_) co_return;
+    auto plain = bridge->open_plain(ex, ec);
+    if (!plain) {
+        if (auto held = accept_warnings_.admit())
+            spdlog::warn("cannot serve a TLS connection: {}{}", ec.message(), common::suppressed_note(*held));
+        co_return;
+    }
+    // From here the plaintext session decides when the connection ends
+    // (graceful shutdown included); a forced close still cancels the TLS side.
+    reg.state->busy = true;
+    asio::co_spawn(ex, session(std::move(*plain), request_info{bridge->peer(), true}), asio::detached);
+    co_await bridge->pump();
+}
+
+asio::awaitable<void> http_server::session(tcp::socket socket, request_info info) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // fails harmlessly on a TLS bridge's AF_UNIX end
+    beast::tcp_stream stream(std::move(socket));
+    registration reg(this, stream);
+    auto& state = reg.state;
 
     beast::flat_buffer buffer;
     for (;;) {
@@ -146,12 +198,8 @@ asio::awaitable<void> http_server::session(tcp::socket socket) {
         request req = parser.release();
         if (handlers_.wants_upgrade && beast::websocket::is_upgrade(req) && handlers_.wants_upgrade(req)) {
             stream.expires_never();
-            {
-                std::lock_guard lock(mutex_);
-                conns_.erase(state.get());  // the upgrade handler owns it now
-            }
-            state->stream = nullptr;
-            co_await handlers_.upgrade(std::move(stream), std::move(req));
+            reg.release();  // the upgrade handler owns it now
+            co_await handlers_.upgrade(std::move(stream), std::move(req), info);
             co_return;
         }
         state->busy = true;

@@ -5,8 +5,10 @@
 // with its headers (Content-Length of the body a GET would get), never a
 // body. After an error answer (400/413/431) the connection is closed
 // lingeringly, as nginx does, so a client still sending its body reads the
-// answer instead of a reset. start() and shutdown() are called from the
-// app's thread/coroutine.
+// answer instead of a reset. With server_options::tls every connection is
+// TLS (HTTPS and WSS on the one port) through net::tls_bridge; a plaintext
+// request there gets a 400 saying so. start() and shutdown() are called from
+// the app's thread/coroutine.
 #pragma once
 
 #include "common/log_throttle.hpp"
@@ -16,6 +18,10 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace solgrid::net {
 
@@ -31,6 +37,9 @@ struct server_options {
     std::chrono::milliseconds linger_time{3000};
     // The setting a person changes to pick another port, for start-up errors.
     std::string port_setting = "PORT";
+    // Set (net::load_tls_context): every connection speaks TLS; its
+    // handshake runs under read_timeout.
+    std::shared_ptr<asio::ssl::context> tls;
 };
 
 // start() could not listen; what() says why and what to do, e.g.
@@ -53,12 +62,16 @@ public:
     // finish for up to `grace`, then closes the rest.
     asio::awaitable<void> shutdown(std::chrono::milliseconds grace);
 
+    // Connections being served; a TLS connection counts twice (the TLS
+    // side and its plaintext session) while both are open.
     std::size_t open_connections() const;
 
 private:
     struct conn;
+    struct registration;
     asio::awaitable<void> accept_loop();
-    asio::awaitable<void> session(tcp::socket socket);
+    asio::awaitable<void> session(tcp::socket socket, request_info info);
+    asio::awaitable<void> tls_session(tcp::socket socket);
     asio::awaitable<void> linger_close(beast::tcp_stream& stream);
     [[noreturn]] void fail_to_listen(const boost::system::error_code& ec, const tcp::endpoint& ep);
     void close_idle(bool force);

@@ -22,19 +22,23 @@ using request = http::request<http::string_body>;
 // Text bodies as string_body, or a file streamed from disk (net/body.hpp).
 using response = http::response<net::body>;
 
+// Who sent a request. Behind TLS the connection's socket is the plaintext
+// end of net::tls_bridge (no TCP peer): `remote` is always the client's own
+// address, so use this, never the socket's remote_endpoint().
 struct request_info {
     tcp::endpoint remote;
-    bool secure = false;  // arrived over TLS
+    bool secure = false;  // arrived over TLS (HTTPS / WSS)
 };
 
 // What the server calls. `http` answers one request (it may suspend, e.g. a
 // held long-poll). `upgrade` takes over a connection whose request is a
 // WebSocket upgrade that `wants_upgrade` accepted; it owns the stream from
-// then on. All are called on the connection's strand.
+// then on (with TLS, a plaintext socket bridged to the client: write to it as
+// to any socket). All are called on the connection's strand.
 struct handlers {
     std::function<asio::awaitable<response>(request&, const request_info&)> http;
     std::function<bool(const request&)> wants_upgrade;
-    std::function<asio::awaitable<void>(beast::tcp_stream, request)> upgrade;
+    std::function<asio::awaitable<void>(beast::tcp_stream, request, request_info)> upgrade;
 };
 
 }  // namespace solgrid::net

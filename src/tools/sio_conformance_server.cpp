@@ -91,9 +91,9 @@ int main(int argc, char** argv) {
     h.wants_upgrade = [&](const net::request& req) {
         return echo_endpoint.matches(req.target()) || sio_endpoint.matches(req.target());
     };
-    h.upgrade = [&](net::beast::tcp_stream stream, net::request req) {
-        return echo_endpoint.matches(req.target()) ? echo_endpoint.handle_upgrade(std::move(stream), std::move(req))
-                                                   : sio_endpoint.handle_upgrade(std::move(stream), std::move(req));
+    h.upgrade = [&](net::beast::tcp_stream stream, net::request req, net::request_info info) {
+        return echo_endpoint.matches(req.target()) ? echo_endpoint.handle_upgrade(std::move(stream), std::move(req), info)
+                                                   : sio_endpoint.handle_upgrade(std::move(stream), std::move(req), info);
     };
     net::server_options o;
     o.host = host;

@@ -266,8 +266,8 @@ int main(int argc, char** argv) {
         co_return res;
     };
     h.wants_upgrade = [&](const net::request& req) { return endpoint.matches(req.target()); };
-    h.upgrade = [&](net::beast::tcp_stream stream, net::request req) {
-        return endpoint.handle_upgrade(std::move(stream), std::move(req));
+    h.upgrade = [&](net::beast::tcp_stream stream, net::request req, net::request_info info) {
+        return endpoint.handle_upgrade(std::move(stream), std::move(req), info);
     };
     net::server_options o;
     o.host = host;

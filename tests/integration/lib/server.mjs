@@ -11,7 +11,7 @@ export const repoRoot = path.resolve(here, '../../..');
 export const solgridBin = process.env.SOLGRID_BIN || path.join(repoRoot, 'build/solgrid');
 
 // Collects a just-spawned server's output and resolves with the port of its
-// "listening on http://host:PORT" line; kills it if that never comes (a
+// "listening on http(s)://host:PORT" line; kills it if that never comes (a
 // half-started server would hang the runner). `output()` returns all it said.
 export async function waitForListening(child, name, limitMs = 15000) {
   let text = '';
@@ -25,7 +25,7 @@ export async function waitForListening(child, name, limitMs = 15000) {
       reject(new Error(`${name} did not start:\n${text}`));
     }, limitMs);
     const check = () => {
-      const m = text.match(/listening on http:\/\/[^\s:]+:(\d+)/);
+      const m = text.match(/listening on https?:\/\/[^\s:]+:(\d+)/);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     };
     child.stdout.on('data', check);

@@ -1,5 +1,6 @@
-// Base64 (RFC 4648 §10 vectors, hostile input) and SHA-1 (FIPS 180 / RFC
-// 3174 vectors and the padding boundaries).
+// Base64 (RFC 4648 §10 vectors, hostile input, what OpenSSL's decoder would
+// let through) and SHA-1 (FIPS 180 / RFC 3174 vectors and the padding
+// boundaries).
 #include "net/base64.hpp"
 #include "net/sha1.hpp"
 
@@ -59,6 +60,20 @@ TEST(Base64, RejectsMalformedText) {
     EXPECT_FALSE(base64_decode(std::string("Zm9\0", 4)));
     EXPECT_FALSE(base64_decode("Zm9\xc3\xa9"));
     EXPECT_FALSE(base64_decode("\xff\xff\xff\xff"));
+}
+
+// OpenSSL's EVP_DecodeBlock alone skips whitespace around the text and
+// decodes '=' as zero bits; none of that may get through.
+TEST(Base64, RejectsWhatOpenSslsDecoderWouldSkip) {
+    for (const char* bad : {"    Zm9v", "Zm9v    ", "\tZm9", "Zm9\t", "Zm9v\r\n\r\n", "\r\nZg=", "Zg==\n\n\n\n",
+                            "Zg==    ", "  Zg", "=Zm9", "==Zm", "Zm9v===="}) {
+        EXPECT_FALSE(base64_decode(bad)) << bad;
+    }
+    EXPECT_FALSE(base64_decode(std::string("Zm9v\0\0\0\0", 8)));
+    // Padding is not decoded as bytes.
+    EXPECT_EQ(base64_decode("Zg==").value_or("?"), "f");
+    EXPECT_EQ(base64_decode("Zm8=").value_or("?"), "fo");
+    EXPECT_EQ(base64_decode("").value_or("?"), "");
 }
 
 TEST(Sha1, FipsVectors) {
