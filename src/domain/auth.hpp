@@ -100,7 +100,8 @@ public:
     virtual asio::awaitable<std::vector<user>> list_users() = 0;  // by username
     // Returns the new id; storage_refused if the username is taken.
     virtual asio::awaitable<std::int64_t> add_user(user u) = 0;
-    // False if no such user.
+    // Sets the hash and ends every session of the user (a new password logs
+    // out whoever had the old one); false if no such user.
     virtual asio::awaitable<bool> set_password(std::string username, std::string password_hash) = 0;
     // Removes the user, its sessions and its user tokens (revoked); false if no such user.
     virtual asio::awaitable<bool> remove_user(std::string username) = 0;

@@ -94,6 +94,11 @@ asio::awaitable<void> auth_service::reload() {
         co_await store_.touch_token(id, at);
     }
 
+    std::uint64_t began = 0;
+    {
+        std::unique_lock lock(mutex_);
+        began = ++generation_;
+    }
     auto loaded = co_await store_.load_credentials(now);
     auto next = std::make_shared<snapshot>();
     for (auto& u : loaded.users) next->users.emplace(u.id, std::move(u));
@@ -103,11 +108,14 @@ asio::awaitable<void> auth_service::reload() {
     std::vector<std::string> gone;
     {
         std::unique_lock lock(mutex_);
+        if (began < installed_) co_return;  // a newer load is already in place
+        installed_ = began;
         for (auto it = fresh_sessions_.begin(); it != fresh_sessions_.end();) {
-            if (next->sessions.count(it->first) || it->second.expires_at <= now) {
-                it = fresh_sessions_.erase(it);  // the store has it now (or it is over)
+            // Committed before this load began: the store's answer is the truth.
+            if (it->second.committed_in < began || it->second.row.expires_at <= now) {
+                it = fresh_sessions_.erase(it);
             } else {
-                next->sessions.emplace(it->first, it->second);
+                next->sessions.emplace(it->first, it->second.row);
                 ++it;
             }
         }
@@ -222,7 +230,7 @@ asio::awaitable<auth_service::login_result> auth_service::login(std::string user
     co_await std::move(add);
     {
         std::unique_lock lock(mutex_);
-        fresh_sessions_.emplace(hash, row);
+        fresh_sessions_.emplace(hash, fresh_session{row, generation_});
         auto next = std::make_shared<snapshot>(*current_);
         next->sessions.emplace(hash, row);
         next->users[u->id] = *u;
@@ -287,6 +295,7 @@ asio::awaitable<bool> auth_service::set_password(std::string username, std::stri
     if (ok) {
         auto note = audit(actor, address, "user.passwd", username, "ok");
         co_await std::move(note);
+        co_await reload();  // its sessions ended: their sockets are disconnected
     }
     co_return ok;
 }

@@ -125,7 +125,15 @@ private:
     std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
     // Sessions made here and not yet seen in a reload (a reload that began
     // before their commit must not drop them), and sessions ended here.
-    std::unordered_map<std::string, credential_snapshot::session_row> fresh_sessions_;
+    // Each with the reload generation current when its commit finished: a
+    // reload that began after that saw it in the store (or it is gone there).
+    struct fresh_session {
+        credential_snapshot::session_row row;
+        std::uint64_t committed_in = 0;
+    };
+    std::unordered_map<std::string, fresh_session> fresh_sessions_;
+    std::uint64_t generation_ = 0;  // reloads begun (under mutex_)
+    std::uint64_t installed_ = 0;   // the generation of current_ (an older load never replaces a newer one)
     std::unordered_set<std::string> ended_sessions_;
     mutable std::mutex used_mutex_;
     mutable std::unordered_map<std::int64_t, time_point> tokens_used_;  // touched on the next reload

@@ -172,7 +172,7 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
             std::string methods;
             for (auto& [m, h] : by_method) methods += std::string(http::to_string(m)) + ", ";
             methods += "OPTIONS";
-            co_return cors_.preflight(req, methods);
+            co_return cors_.preflight(req, methods, !cors_.allows_any());
         }
         // HEAD runs the GET handler; the server sends its headers without the body.
         auto m = by_method.find(req.method());
@@ -204,15 +204,15 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
             else if (refused) res = std::move(*refused);
             else res = co_await guarded(m->second.h, ctx);
         }
-        if (api) cors_.apply(req, res);
+        if (api) cors_.apply(req, res, !cors_.allows_any());
         co_return res;
     }
     for (const auto& [prefix, h] : mounts_)
         if (ctx.path.rfind(prefix, 0) == 0) co_return co_await guarded(h, ctx);
     if (api) {
-        if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS");
+        if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS", !cors_.allows_any());
         auto res = error(http::status::not_found, "no route " + ctx.path, {}, req.version());
-        cors_.apply(req, res);
+        cors_.apply(req, res, !cors_.allows_any());
         co_return res;
     }
     if (fallback_ && (req.method() == http::verb::get || req.method() == http::verb::head))

@@ -1,6 +1,7 @@
 // REST routing: exact paths with per-method handlers (405 with Allow for a
 // known path and another method), prefix mounts (Engine.IO, static files),
-// CORS on /api/*, and JSON 404s. A body sent to an /api/ route must be
+// CORS on /api/* (with credentials for listed origins, so the dev dashboard
+// on another port can send its session cookie; never with "*"), and JSON 404s. A body sent to an /api/ route must be
 // Content-Type application/json (415 otherwise). The one place where an
 // exception from any handler becomes an answer: storage_unavailable → 503,
 // storage_refused → 422, anything else → 500 "internal error" (logged with

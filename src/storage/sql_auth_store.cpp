@@ -180,6 +180,8 @@ asio::awaitable<bool> sql_auth_store::set_password(std::string username, std::st
         auto id = user_id_of(s, username);
         if (!id) return false;
         s << "UPDATE users SET password_hash = :p WHERE id = :id", soci::use(hash), soci::use(*id);
+        // A new password ends every session of the old one.
+        s << "DELETE FROM auth_sessions WHERE user_id = :id", soci::use(*id);
         return true;
     });
 }

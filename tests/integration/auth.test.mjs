@@ -299,3 +299,31 @@ test('AUTH=off reproduces the seed: everything open, a warning at start, /api/au
   sockets.push(sock);
   await once(sock, 'connection_response');
 });
+
+test('a listed origin (the Vite dev server) may use its cookie cross-origin; a new password ends old sessions', async () => {
+  const DEV = 'http://localhost:5173';
+  const s = await start({ CORS_ORIGINS: DEV });
+  const r = await call(s, 'POST', '/api/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD }, origin: DEV });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['access-control-allow-origin'], DEV);
+  assert.equal(r.headers['access-control-allow-credentials'], 'true');
+  const cookie = r.headers['set-cookie'][0].split(';')[0];
+  const pre = await call(s, 'OPTIONS', '/api/relay/update', { origin: DEV, headers: { 'Access-Control-Request-Method': 'POST' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+  const sw = await call(s, 'POST', '/api/relay/update', { body: { C: true }, cookie, origin: DEV });
+  assert.equal(sw.status, 200, sw.text);
+  assert.equal((await call(s, 'POST', '/api/relay/update', { body: { C: true }, cookie, origin: EVIL })).status, 403);
+
+  const sock = io(s.url, { forceNew: true, reconnection: false, extraHeaders: { Cookie: cookie }, transports: ['websocket'] });
+  sockets.push(sock);
+  await once(sock, 'connection_response');
+  const gone = once(sock, 'disconnect');
+  const pw = await call(s, 'POST', '/api/users/admin/password', { body: { password: 'a-brand-new-pass' }, cookie, origin: DEV });
+  assert.equal(pw.status, 200, pw.text);
+  assert.equal(await gone, 'io server disconnect');
+  assert.equal((await call(s, 'GET', '/api/auth/me', { cookie })).status, 401, 'the old session ended');
+  await login(s, 'admin', 'a-brand-new-pass');
+  const missing = await call(s, 'POST', '/api/users/nobody/password', { body: { password: 'whatever-long' }, cookie: (await login(s, 'admin', 'a-brand-new-pass')).cookie });
+  assert.equal(missing.status, 404);
+});
