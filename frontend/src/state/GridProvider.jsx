@@ -72,12 +72,13 @@ export function GridProvider({ children }) {
     };
     const onConnectError = async (err) => {
       toVirtual('connect_error');
-      if (err?.message === UNAUTHORIZED) {
+      if (err?.message === UNAUTHORIZED || authRef.current.authStatus === 'user') {
         // Not (or no longer) logged in: /api/auth/me decides; a 401 there shows the
-        // login page (and closes the socket), anything else retries as before.
+        // login page (and closes the socket), anything else retries as before. While
+        // logged in any refusal is checked the same way (a session may end while the
+        // backend is away; a network error keeps the user).
         const next = await authRef.current.recheck();
-        if (RUNS_WITH.includes(next.status)) retryLater();
-        return;
+        if (!RUNS_WITH.includes(next.status)) return;
       }
       // A refused namespace connection (e.g. middleware) also stops the built-in retries.
       if (!socket.active) retryLater();

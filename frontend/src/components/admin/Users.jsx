@@ -148,7 +148,7 @@ function AddUser({ busy, onAdd, onInvalid }) {
       <label className="field">
         <span>{t('admin.role')}</span>
         <select data-testid="user-add-role" value={form.role} onChange={set('role')}>
-          {ROLES.map((r) => <option key={r} value={r}>{t(`role.${r}`, { h: 'A–D' })}</option>)}
+          {ROLES.map((r) => <option key={r} value={r}>{r === 'household' ? t('admin.roleHousehold') : t(`role.${r}`)}</option>)}
         </select>
       </label>
       {form.role === 'household' && (
