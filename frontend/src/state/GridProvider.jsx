@@ -122,7 +122,7 @@ export function GridProvider({ children }) {
   // Virtual mode: simulated readings every couple of seconds; relays from localStorage
   // (also when another tab changes them).
   useEffect(() => {
-    if (state.mode !== 'virtual') return undefined;
+    if (state.mode !== 'virtual' || !active) return undefined;
     let sim = createSim(loadSimSoc());
     let last = Date.now();
     const tick = () => {
@@ -145,7 +145,7 @@ export function GridProvider({ children }) {
       clearInterval(timer);
       window.removeEventListener('storage', onStorage);
     };
-  }, [state.mode]);
+  }, [state.mode, active]);
 
   const setRelay = useCallback(async (household, on) => {
     const { mode } = stateRef.current;
