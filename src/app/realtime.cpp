@@ -1,5 +1,7 @@
 #include "app/realtime.hpp"
 
+#include "http/credentials.hpp"
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -30,8 +32,31 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
       sockets_(socketio_options_from(cfg)),
       engine_(ioc, "/socket.io/", engineio_settings_from(cfg), net::cors_policy(cfg.cors_origins), sockets_) {
     auto& root = sockets_.of("/");
-    root.on_connection([](const socketio::socket_ptr& s) {
+    root.on_connection([this](const socketio::socket_ptr& s) {
         SPDLOG_DEBUG("client connected: {} from {}", s->id(), s->handshake().transport->remote_address);
+        if (auth_) {
+            const auto& who = s->identity();
+            if (auto it = who.find("role"); it != who.end() && it->value().is_string())
+                s->join("role:" + std::string(it->value().as_string()));
+            if (auto it = who.find("household"); it != who.end() && it->value().is_string())
+                s->join("household:" + std::string(it->value().as_string()));
+            if (auto it = who.find("credential"); it != who.end() && it->value().is_string()) {
+                std::string credential(it->value().as_string());
+                {
+                    std::lock_guard lock(by_credential_mutex_);
+                    by_credential_.emplace(credential, s);
+                }
+                s->on_disconnect([this, credential](const socketio::socket_ptr& gone, std::string_view) {
+                    std::lock_guard lock(by_credential_mutex_);
+                    auto [b, e] = by_credential_.equal_range(credential);
+                    for (auto i = b; i != e; ++i)
+                        if (i->second.lock() == gone || i->second.expired()) {
+                            by_credential_.erase(i);
+                            break;
+                        }
+                });
+            }
+        }
         socketio::payload hello;
         hello.args.push_back(boost::json::object{{"status", "connected"}});
         s->emit("connection_response", std::move(hello));
@@ -46,6 +71,46 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
         p.args.push_back(payload);
         boost::asio::defer(broadcasts_, [&root, event, p = std::move(p)]() mutable { root.emit(event, std::move(p)); });
     });
+}
+
+void realtime::require_auth(domain::auth_service& auth) {
+    auth_ = &auth;
+    sockets_.of("/").use([this](socketio::socket& s) -> std::optional<socketio::connect_error> {
+        std::optional<domain::principal> who;
+        const auto& a = s.handshake().auth;
+        if (auto it = a.find("token"); it != a.end() && it->value().is_string()) {
+            who = auth_->by_token(it->value().as_string());
+        } else if (const auto* t = s.handshake().transport; t && !t->cookie.empty()) {
+            if (auto value = http_api::cookie_value(t->cookie, "solgrid_session")) who = auth_->by_session(*value);
+        }
+        if (!who) {
+            socketio::connect_error refused;
+            refused.message = "unauthorized";
+            return refused;
+        }
+        boost::json::object identity{{"name", who->name}, {"credential", who->credential}};
+        if (who->role_) identity["role"] = std::string(domain::to_string(*who->role_));
+        else identity["role"] = "device";
+        if (who->household) identity["household"] = std::string(1, *who->household);
+        s.set_identity(std::move(identity));
+        return std::nullopt;
+    });
+    auth.on_revoked([this](const std::vector<std::string>& credentials) { disconnect_credentials(credentials); });
+}
+
+void realtime::disconnect_credentials(const std::vector<std::string>& credentials) {
+    std::vector<socketio::socket_ptr> targets;
+    {
+        std::lock_guard lock(by_credential_mutex_);
+        for (const auto& c : credentials) {
+            auto [b, e] = by_credential_.equal_range(c);
+            for (auto i = b; i != e; ++i)
+                if (auto s = i->second.lock()) targets.push_back(std::move(s));
+            by_credential_.erase(c);
+        }
+    }
+    // Outside the lock: each disconnect runs on its client's strand.
+    for (const auto& s : targets) s->disconnect(false);
 }
 
 boost::json::object realtime::stats() const {

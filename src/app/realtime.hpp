@@ -7,6 +7,7 @@
 
 #include "app/fanout_notifier.hpp"
 #include "config/config.hpp"
+#include "domain/auth_service.hpp"
 #include "engineio/server.hpp"
 #include "socketio/server.hpp"
 
@@ -22,7 +23,20 @@ public:
     // /healthz figures.
     boost::json::object stats() const;
 
+    // AUTH on: the CONNECT of every socket must present a session cookie
+    // (browsers) or auth {token}; refused ones get CONNECT_ERROR
+    // {"message":"unauthorized"}. Sockets join "role:<role>" and
+    // "household:<X>"; a revoked credential disconnects its sockets.
+    // Called once before the server starts.
+    void require_auth(domain::auth_service& auth);
+
 private:
+    void disconnect_credentials(const std::vector<std::string>& credentials);
+
+    domain::auth_service* auth_ = nullptr;
+    std::mutex by_credential_mutex_;
+    std::unordered_multimap<std::string, std::weak_ptr<socketio::socket>> by_credential_;
+
     // Domain events are broadcast here, in the order they were published,
     // off the publisher's thread (a POST gets its 201 without waiting for
     // a thousand writes).

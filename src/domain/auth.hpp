@@ -68,6 +68,25 @@ struct audit_entry {
     std::string detail;   // short free text (never a secret)
 };
 
+// Every credential that works at one instant: what auth_service keeps in
+// memory so that checking a request or a Socket.IO handshake needs no
+// database round trip (reloaded every few seconds, so changes made by the
+// command line or another instance take effect within that time).
+struct credential_snapshot {
+    std::vector<user> users;
+    struct session_row {
+        std::string token_hash;
+        std::int64_t user_id = 0;
+        time_point expires_at{};
+    };
+    std::vector<session_row> sessions;  // not expired at the time asked
+    struct token_row {
+        api_token token;
+        std::string token_hash;
+    };
+    std::vector<token_row> tokens;  // active (not revoked) only
+};
+
 // The store of users, sessions, tokens and the audit log. Any executor may
 // await it; database errors surface as storage_unavailable, a refused row
 // (duplicate username, duplicate active token name) as storage_refused.
@@ -110,6 +129,9 @@ public:
     virtual asio::awaitable<bool> revoke_token(token_kind kind, std::string name, time_point at) = 0;
     // Records a use (last_used_at); callers do this at most once a minute per token.
     virtual asio::awaitable<void> touch_token(std::int64_t id, time_point at) = 0;
+
+    // Users, unexpired sessions and active tokens, read in one transaction.
+    virtual asio::awaitable<credential_snapshot> load_credentials(time_point now) = 0;
 
     // audit log
     virtual asio::awaitable<void> append_audit(audit_entry e) = 0;

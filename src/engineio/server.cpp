@@ -83,6 +83,7 @@ handshake_info make_info(const net::request& req, const net::request_info& info,
     h.query = std::move(query);
     if (auto it = req.find(http::field::origin); it != req.end()) h.origin = std::string(it->value());
     if (auto it = req.find(http::field::user_agent); it != req.end()) h.user_agent = std::string(it->value());
+    if (auto it = req.find(http::field::cookie); it != req.end()) h.cookie = std::string(it->value().substr(0, 8192));
     h.remote_address = info.remote.address().to_string();
     h.transport = std::move(transport);
     return h;
@@ -156,7 +157,7 @@ std::string open_packet(const std::string& sid, bool upgrades, const settings& c
 
 asio::awaitable<net::response> server::handle_http(net::request& req, const net::request_info& info) {
     if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS", true);
-    if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows(origin->value()))
+    if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows_origin_of(req))
         co_return error_response(req, error::forbidden, cors_);
     auto q = parse_query(req);
     if (q.error) co_return error_response(req, *q.error, cors_);
@@ -214,7 +215,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         boost::system::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     };
-    if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows(origin->value())) {
+    if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows_origin_of(req)) {
         co_await reject(error_response(req, error::forbidden, cors_));
         co_return;
     }

@@ -64,6 +64,9 @@ struct handshake_info {
     std::string user_agent;
     std::string remote_address;
     std::string transport;  // "polling" or "websocket"
+    // The Cookie header of the handshake request (the upper layer finds its
+    // session there); empty if none was sent.
+    std::string cookie;
 };
 
 class session;

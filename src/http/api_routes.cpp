@@ -70,7 +70,7 @@ void add_api_routes(router& r, api_context ctx) {
         auto result = co_await c->ingest.ingest(std::move(*parsed.value), rc.info.remote.address().to_string());
         co_return success(http::status::created, "sensor data saved", domain::sensor_ingest::reply_json(result),
                           rc.req.version());
-    });
+    }, access::ingest);
 
     r.add(http::verb::get, "/api/data/latest", [c](request_context& rc) -> asio::awaitable<response> {
         auto latest = c->readings.latest();
@@ -82,9 +82,38 @@ void add_api_routes(router& r, api_context ctx) {
         auto parsed = parse_relay_patch(rc.req.body());
         if (!parsed.value)
             co_return error(http::status::bad_request, parsed.problem.message, parsed.problem.field, rc.req.version());
-        co_await c->relays.update(*parsed.value, "api");  // storage_unavailable: nothing changes, 503
+        const auto& patch = *parsed.value;
+        std::string change;
+        for (std::size_t i = 0; i < patch.on.size(); ++i)
+            if (patch.on[i])
+                change += (change.empty() ? "" : ",") + std::string(1, domain::household_names[i]) + "=" +
+                          (*patch.on[i] ? "on" : "off");
+        // With AUTH on the guard let only users through; their role decides
+        // which relays (with AUTH=off nobody is known and everything is open).
+        if (rc.who) {
+            for (std::size_t i = 0; i < patch.on.size(); ++i) {
+                char letter = domain::household_names[i];
+                if (!patch.on[i] || rc.who->may_switch(letter)) continue;
+                std::string why = rc.who->role_ == domain::role::household && rc.who->household
+                                      ? "household " + std::string(1, *rc.who->household) + " may switch relay " +
+                                            std::string(1, *rc.who->household) + " only"
+                                      : "the " + std::string(domain::to_string(*rc.who->role_)) +
+                                            " role may not switch relays";
+                if (c->audit) {
+                    auto note = c->audit(rc, "relay.update", change, "denied", why);
+                    co_await std::move(note);
+                }
+                co_return error(http::status::forbidden, why, std::string(1, letter), rc.req.version());
+            }
+        }
+        auto update = c->relays.update(patch, "api");  // storage_unavailable: nothing changes, 503
+        co_await std::move(update);
+        if (c->audit) {
+            auto note = c->audit(rc, "relay.update", change, "ok", "");
+            co_await std::move(note);
+        }
         co_return success(http::status::ok, "relay status updated", c->relays.status_json(), rc.req.version());
-    });
+    }, access::user);
 
     r.add(http::verb::get, "/api/relay/status", [c](request_context& rc) -> asio::awaitable<response> {
         co_return json(http::status::ok, c->relays.status_json(), rc.req.version());
@@ -132,7 +161,7 @@ void add_api_routes(router& r, api_context ctx) {
         if (c->extra_health)
             for (auto& kv : c->extra_health()) o[kv.key()] = kv.value();
         co_return json(db_ok ? http::status::ok : http::status::service_unavailable, o, rc.req.version());
-    });
+    }, access::open);
 }
 
 }  // namespace solgrid::http_api

@@ -21,6 +21,10 @@ struct api_context {
     std::function<std::optional<std::string>()> storage_problem;
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
     domain::reading_limits limits;                       // SOLAR_W_MAX, LUX_MAX
+    // Writes an audit row for what the caller did (AUTH on; unset with AUTH=off).
+    std::function<asio::awaitable<void>(const request_context&, std::string action, std::string target,
+                                        std::string outcome, std::string detail)>
+        audit;
 };
 
 // A sensor POST body (strict JSON: a repeated key is refused, naming it)

@@ -105,38 +105,6 @@ response text(http::status status, std::string body, std::string_view type, unsi
     return res;
 }
 
-// Parses ?name=… as ISO-8601; sets `problem` when present but malformed,
-// with a zone offset no place has, or outside the instants history can hold.
-std::optional<domain::time_point> time_param(const request_context& rc, std::string_view name,
-                                             std::optional<response>& problem) {
-    auto v = rc.query(name);
-    if (!v) return std::nullopt;
-    auto t = domain::parse_iso8601_checked(*v);
-    std::string shown = *v;
-    // An unencoded '+' of a zone offset (…T09:00:00+09:00 typed into curl)
-    // arrives as a space after form decoding.
-    if (t.error == domain::time_parse_error::malformed && v->find(' ') != std::string::npos && v->size() > 19) {
-        std::string fixed = *v;
-        for (std::size_t i = 19; i < fixed.size(); ++i)
-            if (fixed[i] == ' ') fixed[i] = '+';
-        auto again = domain::parse_iso8601_checked(fixed);
-        if (again.error != domain::time_parse_error::malformed) t = again, shown = fixed;
-    }
-    const std::string n(name), got = " (got '" + shown + "')";
-    switch (t.error) {
-    case domain::time_parse_error::none: return t.at;
-    case domain::time_parse_error::malformed:
-        problem = bad_request(rc, n + " must be an ISO-8601 time such as 2025-12-01T00:00:00Z" + got, name);
-        break;
-    case domain::time_parse_error::zone_offset:
-        problem = bad_request(rc, n + " has a zone offset outside -14:00 to +14:00 (minutes 00-59)" + got, name);
-        break;
-    case domain::time_parse_error::out_of_range:
-        problem = bad_request(rc, n + " must be between " + domain::accepted_time_range() + got, name);
-        break;
-    }
-    return std::nullopt;
-}
 
 response history_response(const request_context& rc, const domain::history_page& page, bool csv,
                           std::chrono::hours utc_offset) {
@@ -170,6 +138,39 @@ response history_response(const request_context& rc, const domain::history_page&
 }
 
 }  // namespace
+
+// Parses ?name=… as ISO-8601; sets `problem` when present but malformed,
+// with a zone offset no place has, or outside the instants history can hold.
+std::optional<domain::time_point> time_param(const request_context& rc, std::string_view name,
+                                             std::optional<response>& problem) {
+    auto v = rc.query(name);
+    if (!v) return std::nullopt;
+    auto t = domain::parse_iso8601_checked(*v);
+    std::string shown = *v;
+    // An unencoded '+' of a zone offset (…T09:00:00+09:00 typed into curl)
+    // arrives as a space after form decoding.
+    if (t.error == domain::time_parse_error::malformed && v->find(' ') != std::string::npos && v->size() > 19) {
+        std::string fixed = *v;
+        for (std::size_t i = 19; i < fixed.size(); ++i)
+            if (fixed[i] == ' ') fixed[i] = '+';
+        auto again = domain::parse_iso8601_checked(fixed);
+        if (again.error != domain::time_parse_error::malformed) t = again, shown = fixed;
+    }
+    const std::string n(name), got = " (got '" + shown + "')";
+    switch (t.error) {
+    case domain::time_parse_error::none: return t.at;
+    case domain::time_parse_error::malformed:
+        problem = bad_request(rc, n + " must be an ISO-8601 time such as 2025-12-01T00:00:00Z" + got, name);
+        break;
+    case domain::time_parse_error::zone_offset:
+        problem = bad_request(rc, n + " has a zone offset outside -14:00 to +14:00 (minutes 00-59)" + got, name);
+        break;
+    case domain::time_parse_error::out_of_range:
+        problem = bad_request(rc, n + " must be between " + domain::accepted_time_range() + got, name);
+        break;
+    }
+    return std::nullopt;
+}
 
 void add_history_routes(router& r, history_context ctx) {
     auto c = std::make_shared<history_context>(ctx);

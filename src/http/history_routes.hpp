@@ -30,4 +30,10 @@ struct history_context {
 
 void add_history_routes(router& r, history_context ctx);
 
+// Query parameter `name` as ISO-8601 (nullopt if absent); when present but
+// malformed, with an impossible zone offset or out of range, `problem` is
+// set to the 400 naming it.
+std::optional<domain::time_point> time_param(const request_context& rc, std::string_view name,
+                                             std::optional<response>& problem);
+
 }  // namespace solgrid::http_api

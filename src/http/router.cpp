@@ -59,7 +59,62 @@ std::optional<std::string> request_context::query(std::string_view name) const {
     return std::string((*it).value);
 }
 
-void router::add(http::verb method, std::string path, handler h) { routes_[std::move(path)][method] = std::move(h); }
+std::string request_context::address() const { return info.remote.address().to_string(); }
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    while (!path.empty()) {
+        if (path.front() == '/') path.remove_prefix(1);
+        auto slash = path.find('/');
+        out.emplace_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash);
+    }
+    return out;
+}
+
+}  // namespace
+
+void router::add(http::verb method, std::string path, handler h, std::optional<access> a) {
+    route r{std::move(h), a.value_or(method == http::verb::get ? access::read : access::admin)};
+    if (path.find("{}") == std::string::npos) {
+        routes_[std::move(path)][method] = std::move(r);
+        return;
+    }
+    auto parts = split_path(path);
+    for (auto& [p, methods] : patterns_)
+        if (p == parts) {
+            methods[method] = std::move(r);
+            return;
+        }
+    patterns_.emplace_back(std::move(parts), by_method{}).second[method] = std::move(r);
+}
+
+const router::by_method* router::find(request_context& ctx) const {
+    if (auto it = routes_.find(ctx.path); it != routes_.end()) return &it->second;
+    if (patterns_.empty()) return nullptr;
+    auto parts = split_path(ctx.path);
+    for (const auto& [p, methods] : patterns_) {
+        if (p.size() != parts.size()) continue;
+        std::vector<std::string> params;
+        bool match = true;
+        for (std::size_t i = 0; i < p.size() && match; ++i) {
+            if (p[i] == "{}") {
+                if (parts[i].empty()) match = false;
+                else params.push_back(parts[i]);
+            } else {
+                match = p[i] == parts[i];
+            }
+        }
+        if (match) {
+            ctx.params = std::move(params);
+            return &methods;
+        }
+    }
+    return nullptr;
+}
 
 void router::mount(std::string prefix, handler h) { mounts_.emplace_back(std::move(prefix), std::move(h)); }
 
@@ -111,8 +166,8 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
     request_context ctx{req, info, std::string(parsed->path()), *parsed};
     bool api = ctx.path.rfind("/api/", 0) == 0;
 
-    if (auto it = routes_.find(ctx.path); it != routes_.end()) {
-        const auto& by_method = it->second;
+    if (const auto* found = find(ctx)) {
+        const auto& by_method = *found;
         if (req.method() == http::verb::options && api) {
             std::string methods;
             for (auto& [m, h] : by_method) methods += std::string(http::to_string(m)) + ", ";
@@ -128,14 +183,26 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
                         "method " + std::string(req.method_string()) + " not allowed on " + ctx.path, {},
                         req.version());
             std::string allow;
-            for (auto& [verb, h] : by_method) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(verb));
+            for (auto& [verb, r] : by_method) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(verb));
             res.set(http::field::allow, allow);
         } else if (api && sends_body(req) && !is_json_content_type(req[http::field::content_type])) {
             // text/plain and form posts are "simple requests" any web page can send
             // without a CORS preflight; JSON routes take JSON only.
             res = unsupported_media_type(req);
         } else {
-            res = co_await guarded(m->second, ctx);
+            std::optional<response> refused;
+            std::exception_ptr failure;
+            if (guard_) {
+                try {
+                    auto check = guard_(ctx, m->second.needs);
+                    refused = co_await std::move(check);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+            }
+            if (failure) res = answer_for(failure, ctx);
+            else if (refused) res = std::move(*refused);
+            else res = co_await guarded(m->second.h, ctx);
         }
         if (api) cors_.apply(req, res);
         co_return res;

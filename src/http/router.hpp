@@ -8,6 +8,7 @@
 // called concurrently from every connection strand.
 #pragma once
 
+#include "domain/auth_service.hpp"
 #include "net/cors.hpp"
 #include "net/types.hpp"
 
@@ -28,8 +29,23 @@ struct request_context {
     const net::request_info& info;
     std::string path;       // decoded path without the query
     boost::urls::url_view url;  // for query parameters
+    std::vector<std::string> params;  // the segments a "{}" in the route's path matched, decoded
+    // Who is asking, once the access guard has looked (nullopt: nobody, or AUTH=off).
+    std::optional<domain::principal> who;
     // Query parameter by name, if present (first occurrence).
     std::optional<std::string> query(std::string_view name) const;
+    // The client's address as text ("127.0.0.1", "::1").
+    std::string address() const;
+};
+
+// What a route needs of the caller (checked by the router's guard before
+// the handler runs; with no guard — AUTH=off — every route is open).
+enum class access {
+    open,    // anyone (/healthz, login, the handler decides)
+    read,    // any user or token, or anyone with PUBLIC_READ
+    ingest,  // a device token, or an address in DEVICE_TRUSTED_NETWORKS
+    user,    // a logged-in user (session or user token); the handler checks the role
+    admin,   // role admin
 };
 
 // True for "application/json", any case, with or without parameters
@@ -37,12 +53,18 @@ struct request_context {
 bool is_json_content_type(std::string_view value);
 
 using handler = std::function<asio::awaitable<response>(request_context&)>;
+// Answers a refusal (401/403/429) or lets the request through, setting ctx.who.
+using access_guard = std::function<asio::awaitable<std::optional<response>>(request_context&, access)>;
 
 class router {
 public:
     explicit router(net::cors_policy cors) : cors_(std::move(cors)) {}
 
-    void add(http::verb method, std::string path, handler h);
+    // `path` is exact, or has "{}" segments that match one non-empty
+    // segment each ("/api/users/{}/password"). Without `a`: GET routes are
+    // `read`, others `admin` (a route that forgets to say stays closed).
+    void add(http::verb method, std::string path, handler h, std::optional<access> a = std::nullopt);
+    void guard(access_guard g) { guard_ = std::move(g); }
     // Requests whose path starts with `prefix` (checked in mount order).
     void mount(std::string prefix, handler h);
     // Called for GET/HEAD requests nothing else matched (the SPA).
@@ -56,8 +78,17 @@ private:
     asio::awaitable<response> guarded(const handler& h, request_context& ctx) const;
     static response answer_for(std::exception_ptr failure, const request_context& ctx);
 
+    struct route {
+        handler h;
+        access needs = access::admin;
+    };
+    using by_method = std::map<http::verb, route>;
+    const by_method* find(request_context& ctx) const;
+
     net::cors_policy cors_;
-    std::map<std::string, std::map<http::verb, handler>, std::less<>> routes_;
+    access_guard guard_;
+    std::map<std::string, by_method, std::less<>> routes_;
+    std::vector<std::pair<std::vector<std::string>, by_method>> patterns_;  // split paths with "{}"
     std::vector<std::pair<std::string, handler>> mounts_;
     handler fallback_;
 };

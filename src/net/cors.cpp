@@ -12,6 +12,30 @@ bool cors_policy::allows(std::string_view origin) const {
     return any_ || std::find(origins_.begin(), origins_.end(), origin) != origins_.end();
 }
 
+namespace {
+
+// "http://host:port" or "https://host:port" whose authority is the Host header.
+bool same_origin(std::string_view origin, std::string_view host) {
+    if (host.empty()) return false;
+    for (std::string_view scheme : {"http://", "https://"})
+        if (origin.size() == scheme.size() + host.size() && origin.substr(0, scheme.size()) == scheme &&
+            origin.substr(scheme.size()) == host)
+            return true;
+    return false;
+}
+
+}  // namespace
+
+bool cors_policy::origin_present_and_allowed(const request& req) const {
+    auto it = req.find(http::field::origin);
+    if (it == req.end()) return false;
+    return allows(it->value()) || same_origin(it->value(), req[http::field::host]);
+}
+
+bool cors_policy::allows_origin_of(const request& req) const {
+    return req.find(http::field::origin) == req.end() || origin_present_and_allowed(req);
+}
+
 void cors_policy::apply(const request& req, response& res, bool credentials) const {
     auto it = req.find(http::field::origin);
     if (it == req.end()) {
@@ -19,7 +43,7 @@ void cors_policy::apply(const request& req, response& res, bool credentials) con
         return;
     }
     std::string_view origin = it->value();
-    if (!allows(origin)) return;
+    if (!allows_origin_of(req)) return;
     if (any_ && !credentials) {
         res.set(http::field::access_control_allow_origin, "*");
     } else {
@@ -31,7 +55,7 @@ void cors_policy::apply(const request& req, response& res, bool credentials) con
 
 response cors_policy::preflight(const request& req, std::string_view methods, bool credentials) const {
     auto it = req.find(http::field::origin);
-    bool ok = it == req.end() || allows(it->value());
+    bool ok = it == req.end() || allows_origin_of(req);
     response res{ok ? http::status::no_content : http::status::forbidden, req.version()};
     if (ok) {
         apply(req, res, credentials);

@@ -24,6 +24,7 @@ using response = http::response<net::body>;
 
 struct request_info {
     tcp::endpoint remote;
+    bool secure = false;  // arrived over TLS
 };
 
 // What the server calls. `http` answers one request (it may suspend, e.g. a
