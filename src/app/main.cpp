@@ -1,4 +1,5 @@
 // solgrid's command line: `solgrid serve` and friends.
+#include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
@@ -34,10 +35,13 @@ int main(int argc, char** argv) {
     simulator::simulate_command simulate;  // `solgrid simulate`: the virtual Arduino
     simulator::add_simulate_command(cli, simulate);
 
+    app::admin_commands admin;  // `solgrid user|device|token`: accounts and tokens
+    app::add_admin_commands(cli, admin, db_path);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
+        return app::admin_usage_exit(admin, cli.exit(e));
     }
 
     auto flag = [&](const char* name, const std::string& v) {
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
         if (serve->parsed()) return app::run_server(cfg);
         if (aggregate->parsed()) return app::run_aggregate_once(cfg);
         if (simulate.app->parsed()) return simulator::run_simulate_command(simulate, cfg);
+        if (admin.parsed()) return app::run_admin_command(admin, cfg, std::cin, std::cout, std::cerr);
     } catch (const std::exception& e) {
         spdlog::critical("solgrid could not start: {}", e.what());
         return 1;

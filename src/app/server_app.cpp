@@ -1,16 +1,22 @@
 #include "app/server_app.hpp"
 
+#include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
 #include "app/fanout_notifier.hpp"
 #include "app/realtime.hpp"
 #include "app/device_link.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
+#include "crypto/secrets.hpp"
+#include "domain/auth_service.hpp"
+#include "http/access.hpp"
 #include "http/api_routes.hpp"
+#include "http/auth_routes.hpp"
 #include "http/history_routes.hpp"
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"
 #include "storage/database.hpp"
+#include "storage/sql_auth_store.hpp"
 #include "storage/sql_history_store.hpp"
 #include "storage/sql_stores.hpp"
 
@@ -18,12 +24,15 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
 
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 namespace solgrid::app {
@@ -78,6 +87,26 @@ std::filesystem::path frontend_root(const config::config& cfg) {
     return "frontend/dist";
 }
 
+// Reloads the credential snapshot every 2 s (changes made by `solgrid user`
+// / `device` in another process, expired sessions) until the io_context stops.
+asio::awaitable<void> reload_credentials(domain::auth_service& auth) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (unsigned round = 1;; ++round) {
+        timer.expires_after(std::chrono::seconds(2));
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        try {
+            co_await auth.reload();
+            if (round % 1800 == 0) co_await auth.purge_expired_sessions();  // hourly
+        } catch (const std::exception& e) {
+            // The database is away: keep the last snapshot, try again.
+            spdlog::debug("credentials not reloaded: {}", e.what());
+        }
+    }
+}
+
+net::cors_policy cors_from(const config::config& cfg) { return net::cors_policy(cfg.cors_origins); }
+
 }  // namespace
 
 int run_server(const config::config& cfg) {
@@ -90,6 +119,27 @@ int run_server(const config::config& cfg) {
     domain::relay_service relays(relay_store, events);
     storage::sql_history_store history_store(db);
     domain::history_service history(history_store, history_settings_from(cfg));
+    // Access control (AUTH on): users, sessions and tokens in the database,
+    // Argon2id hashing on a pool of its own (64 MiB each: two at a time).
+    crypto::init();
+    std::unique_ptr<storage::sql_auth_store> auth_store;
+    std::unique_ptr<asio::thread_pool> hashing;
+    std::unique_ptr<domain::auth_service> auth;
+    if (cfg.auth_enabled) {
+        auth_store = std::make_unique<storage::sql_auth_store>(db);
+        ensure_first_admin(*auth_store, cfg, std::cout);  // no user yet: create `admin`
+        hashing = std::make_unique<asio::thread_pool>(2);
+        domain::auth_settings as;
+        as.session_ttl = cfg.session_ttl;
+        as.max_failures = cfg.login_max_failures;
+        as.failure_window = cfg.login_failure_window;
+        as.login_rate = cfg.login_rate;
+        as.login_burst = cfg.login_burst;
+        auth = std::make_unique<domain::auth_service>(*auth_store, as, hashing->get_executor());
+    } else {
+        spdlog::warn("AUTH=off: access control is OFF — anyone who can reach this server can switch relays, post "
+                     "readings and read everything (lab demos only)");
+    }
 
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
@@ -103,6 +153,7 @@ int run_server(const config::config& cfg) {
             [&]() -> asio::awaitable<void> {
                 co_await readings.warm_up();
                 co_await relays.warm_up();
+                if (auth) co_await auth->reload();
             },
             asio::use_future);
         ioc.run();
@@ -111,8 +162,19 @@ int run_server(const config::config& cfg) {
     }
 
     app::realtime live(ioc, cfg, events);
+    if (auth) live.require_auth(*auth);
 
-    http_api::router router(net::cors_policy(cfg.cors_origins));
+    http_api::router router(cors_from(cfg));
+    std::unique_ptr<http_api::access_control> guard;
+    if (auth) {
+        http_api::access_settings access;
+        access.public_read = cfg.public_read;
+        access.trusted_devices = *common::network_list::parse(cfg.device_trusted_networks);  // checked by config
+        access.ingest_rate = cfg.ingest_rate;
+        access.ingest_burst = cfg.ingest_burst;
+        guard = std::make_unique<http_api::access_control>(*auth, cors_from(cfg), access);
+        router.guard([g = guard.get()](http_api::request_context& rc, http_api::access a) { return g->check(rc, a); });
+    }
     router.mount(live.engine().path(), [&live](http_api::request_context& rc) {
         return live.engine().handle_http(rc.req, rc.info);
     });
@@ -120,7 +182,14 @@ int run_server(const config::config& cfg) {
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
                               [&live] { return live.stats(); }};
     api.limits = {cfg.solar_w_max, cfg.lux_max};
+    if (auth)
+        api.audit = [a = auth.get()](const http_api::request_context& rc, std::string action, std::string target,
+                                     std::string outcome, std::string detail) {
+            return a->audit(rc.who ? rc.who->actor() : "anonymous", rc.address(), std::move(action),
+                            std::move(target), std::move(outcome), std::move(detail));
+        };
     http_api::add_api_routes(router, api);
+    http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl});
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
 
@@ -151,8 +220,10 @@ int run_server(const config::config& cfg) {
     device.start();
     aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
     aggregation.start();
-    spdlog::info("solgrid listening on http://{}:{} ({} threads, storage {})", cfg.host, server.port(), threads,
-                 cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path);
+    if (auth) asio::co_spawn(ioc, reload_credentials(*auth), asio::detached);
+    spdlog::info("solgrid listening on http://{}:{} ({} threads, storage {}, auth {})", cfg.host, server.port(), threads,
+                 cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path,
+                 cfg.auth_enabled ? "on" : "OFF");
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -173,6 +244,7 @@ int run_server(const config::config& cfg) {
     for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
     for (auto& t : pool) t.join();
+    if (hashing) hashing->join();
     db.close();
     spdlog::info("solgrid stopped");
     return 0;

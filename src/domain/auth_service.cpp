@@ -123,6 +123,10 @@ asio::awaitable<void> auth_service::reload() {
         for (const auto& l : listeners_) l(gone);
 }
 
+asio::awaitable<std::size_t> auth_service::purge_expired_sessions() {
+    return store_.remove_expired_sessions(clock::now());
+}
+
 std::optional<principal> auth_service::session_principal(const snapshot& s, const std::string& hash) const {
     auto it = s.sessions.find(hash);
     if (it == s.sessions.end() || it->second.expires_at <= clock::now()) return std::nullopt;

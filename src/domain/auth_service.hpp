@@ -65,6 +65,9 @@ public:
 
     // Loads the snapshot (call once before serving, then every few seconds).
     asio::awaitable<void> reload();
+    // Deletes expired sessions from the store (now and then; they already
+    // stopped working when they expired).
+    asio::awaitable<std::size_t> purge_expired_sessions();
 
     std::optional<principal> by_session(std::string_view cookie_value) const;
     std::optional<principal> by_token(std::string_view bearer) const;

@@ -51,6 +51,55 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             "ALTER TABLE sun_data_hourly ADD COLUMN coverage_s REAL"
             " CHECK (coverage_s IS NULL OR (coverage_s >= 0 AND coverage_s <= 3600))",
         },
+        {
+            // Access control (issue 12): users, browser sessions, Bearer
+            // tokens, the audit log. Every statement is idempotent. Names are
+            // compared exactly (case-sensitive) in both dialects.
+            "CREATE TABLE IF NOT EXISTS users ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " username TEXT NOT NULL UNIQUE CHECK (length(username) BETWEEN 1 AND 64),"
+            " role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'household', 'viewer')),"
+            " household CHAR(1) NULL CHECK (household IS NULL OR household IN ('A', 'B', 'C', 'D')),"
+            " password_hash TEXT NOT NULL,"
+            " created_at TEXT NOT NULL,"
+            " CHECK ((role = 'household') = (household IS NOT NULL)))",
+            "CREATE TABLE IF NOT EXISTS auth_sessions ("
+            " token_hash CHAR(64) PRIMARY KEY"
+            "  CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),"
+            " user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+            " created_at TEXT NOT NULL,"
+            " expires_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS idx_auth_sessions_expires ON auth_sessions (expires_at)",
+            "CREATE INDEX IF NOT EXISTS idx_auth_sessions_user ON auth_sessions (user_id)",
+            // active_name is name while the token is active and NULL once
+            // revoked: UNIQUE (kind, active_name) allows one active token per
+            // name in both dialects (NULLs never collide; MySQL has no
+            // partial index).
+            "CREATE TABLE IF NOT EXISTS api_tokens ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " kind TEXT NOT NULL CHECK (kind IN ('device', 'user')),"
+            " name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
+            " token_hash CHAR(64) NOT NULL UNIQUE"
+            "  CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),"
+            " user_id INTEGER NULL REFERENCES users (id) ON DELETE SET NULL,"
+            " created_at TEXT NOT NULL,"
+            " last_used_at TEXT NULL,"
+            " revoked_at TEXT NULL,"
+            " active_name TEXT NULL,"
+            " UNIQUE (kind, active_name),"
+            " CHECK ((revoked_at IS NULL AND active_name = name) OR (revoked_at IS NOT NULL AND active_name IS NULL)))",
+            "CREATE INDEX IF NOT EXISTS idx_api_tokens_user ON api_tokens (user_id)",
+            "CREATE TABLE IF NOT EXISTS audit_log ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " at TEXT NOT NULL,"
+            " actor TEXT NOT NULL,"
+            " address TEXT NOT NULL,"
+            " action TEXT NOT NULL,"
+            " target TEXT NOT NULL,"
+            " outcome TEXT NOT NULL,"
+            " detail TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS idx_audit_log_at ON audit_log (at)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -96,6 +145,61 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
         {
             "ALTER TABLE sun_data_hourly ADD COLUMN coverage_s DOUBLE NULL,"
             " ADD CONSTRAINT chk_hourly_coverage CHECK (coverage_s IS NULL OR (coverage_s >= 0 AND coverage_s <= 3600))",
+        },
+        {
+            // As SQLite's step 4. Names and hashes compare byte for byte
+            // (_bin collations), as in SQLite.
+            "CREATE TABLE IF NOT EXISTS users ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " username VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " role VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " household CHAR(1) CHARACTER SET ascii COLLATE ascii_bin NULL,"
+            " password_hash VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " UNIQUE KEY uq_users_username (username),"
+            " CONSTRAINT chk_users_username CHECK (CHAR_LENGTH(username) BETWEEN 1 AND 64),"
+            " CONSTRAINT chk_users_role CHECK (role IN ('admin', 'operator', 'household', 'viewer')),"
+            " CONSTRAINT chk_users_household CHECK (household IS NULL OR household IN ('A', 'B', 'C', 'D')),"
+            " CONSTRAINT chk_users_household_role CHECK ((role = 'household') = (household IS NOT NULL)))"
+            " ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS auth_sessions ("
+            " token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,"
+            " user_id BIGINT NOT NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " expires_at DATETIME(3) NOT NULL,"
+            " INDEX idx_auth_sessions_expires (expires_at),"
+            " CONSTRAINT fk_auth_sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,"
+            " CONSTRAINT chk_auth_sessions_hash CHECK (token_hash REGEXP '^[0-9a-f]{64}$'))"
+            " ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS api_tokens ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " kind VARCHAR(8) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " user_id BIGINT NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " last_used_at DATETIME(3) NULL,"
+            " revoked_at DATETIME(3) NULL,"
+            " active_name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+            " UNIQUE KEY uq_api_tokens_hash (token_hash),"
+            " UNIQUE KEY uq_api_tokens_active (kind, active_name),"
+            " CONSTRAINT fk_api_tokens_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL,"
+            " CONSTRAINT chk_api_tokens_kind CHECK (kind IN ('device', 'user')),"
+            " CONSTRAINT chk_api_tokens_name CHECK (CHAR_LENGTH(name) BETWEEN 1 AND 64),"
+            " CONSTRAINT chk_api_tokens_hash CHECK (token_hash REGEXP '^[0-9a-f]{64}$'),"
+            " CONSTRAINT chk_api_tokens_active CHECK ((revoked_at IS NULL AND active_name = name)"
+            " OR (revoked_at IS NOT NULL AND active_name IS NULL)))"
+            " ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS audit_log ("
+            " id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+            " at DATETIME(3) NOT NULL,"
+            " actor VARCHAR(128) NOT NULL,"
+            " address VARCHAR(64) NOT NULL,"
+            " action VARCHAR(64) NOT NULL,"
+            " target VARCHAR(128) NOT NULL,"
+            " outcome VARCHAR(16) NOT NULL,"
+            " detail VARCHAR(1024) NOT NULL,"
+            " INDEX idx_audit_log_at (at)) ENGINE=InnoDB",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;
