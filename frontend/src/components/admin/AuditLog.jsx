@@ -4,8 +4,8 @@ import { fetchJson } from '../../lib/api.js';
 import { apiErrorText, auditPath, defaultAuditRange, localInputToIso } from '../../lib/auth.js';
 import { fmtTime } from '../../lib/format.js';
 
-// Admin: the audit log for a from/to range (local time; default the last 24 h) from
-// GET /api/audit, newest first.
+// Admin: the audit log for a from/to range (local time; default the last 24 h up to now,
+// renewed on every "Show" until the user edits a field) from GET /api/audit, newest first.
 export default function AuditLog() {
   const { t, locale } = useI18n();
   const [range, setRange] = useState(() => defaultAuditRange());
@@ -39,9 +39,19 @@ export default function AuditLog() {
     load(range);
   }, [load, range]);
 
+  // Fields left at their default follow the clock: "Show" then means "the last 24 h, now".
+  const [touched, setTouched] = useState({ from: false, to: false });
+  const edit = (k) => (e) => {
+    setTouched({ ...touched, [k]: true });
+    setRange({ ...range, [k]: e.target.value });
+  };
+
   function submit(e) {
     e.preventDefault();
-    load(range);
+    const now = defaultAuditRange();
+    const next = { from: touched.from ? range.from : now.from, to: touched.to ? range.to : now.to };
+    setRange(next);
+    load(next);
   }
 
   return (
@@ -52,11 +62,11 @@ export default function AuditLog() {
       <form className="admin-form" onSubmit={submit} noValidate>
         <label className="field">
           <span>{t('admin.from')}</span>
-          <input type="datetime-local" data-testid="audit-from" value={range.from} onChange={(e) => setRange({ ...range, from: e.target.value })} />
+          <input type="datetime-local" data-testid="audit-from" value={range.from} onChange={edit('from')} />
         </label>
         <label className="field">
           <span>{t('admin.to')}</span>
-          <input type="datetime-local" data-testid="audit-to" value={range.to} onChange={(e) => setRange({ ...range, to: e.target.value })} />
+          <input type="datetime-local" data-testid="audit-to" value={range.to} onChange={edit('to')} />
         </label>
         <button type="submit" className="btn primary" data-testid="audit-load" disabled={state.status === 'loading'}>{t('admin.show')}</button>
       </form>
