@@ -1,5 +1,8 @@
+import { useState } from 'react';
 import { Link, NavLink } from 'react-router-dom';
 import { useI18n } from '../i18n/I18nProvider.jsx';
+import { isAdmin, roleLabel } from '../lib/auth.js';
+import { useAuth } from '../state/AuthProvider.jsx';
 import { useGrid } from '../state/GridProvider.jsx';
 import { SunLogo } from './Icons.jsx';
 
@@ -28,11 +31,51 @@ export function ModeBadge({ testId = 'connection-mode', className = '' }) {
   );
 }
 
+const ADMIN_LINK = { to: '/admin', key: 'nav.admin' };
+
+// The logged-in user (name, role with the household letter) and the logout button.
+function UserBox() {
+  const { t } = useI18n();
+  const { status, user, logout } = useAuth();
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState(false);
+  if (status !== 'user' || !user) return null;
+  const role = roleLabel(user);
+  async function onLogout() {
+    setBusy(true);
+    setFailed(false);
+    const ok = await logout();
+    setBusy(false);
+    if (!ok) setFailed(true);
+  }
+  return (
+    <div className="user-box" aria-label={t('header.user')}>
+      <span className="user-name" data-testid="user-name">{user.username}</span>
+      <span className={`role-tag role-${user.role}`} data-testid="user-role" data-role={user.role} data-household={user.household ?? undefined}>
+        {t(role.key, role.vars)}
+      </span>
+      <button
+        type="button"
+        className="logout-button"
+        data-testid="logout-button"
+        onClick={onLogout}
+        disabled={busy}
+        title={failed ? t('header.logoutFailed') : undefined}
+      >
+        {t('header.logout')}
+      </button>
+      {failed && <span className="logout-error" role="alert">{t('header.logoutFailed')}</span>}
+    </div>
+  );
+}
+
 export default function Header() {
   const { t, lang, setLang } = useI18n();
+  const auth = useAuth();
+  const links = isAdmin(auth) ? [...LINKS, ADMIN_LINK] : LINKS;
   return (
     <header className="app-header">
-      <div className="header-inner">
+      <div className={`header-inner${auth.status === 'user' ? ' with-user' : ''}`}>
         <Link className="brand" to="/trade" aria-label="solgrid">
           <SunLogo />
           <span className="brand-text">
@@ -51,9 +94,10 @@ export default function Header() {
           >
             {t('lang.switch')}
           </button>
+          <UserBox />
         </div>
         <nav className="main-nav" aria-label={t('nav.label')}>
-          {LINKS.map((l) => (
+          {links.map((l) => (
             <NavLink key={l.to} to={l.to} data-testid={`nav-${l.to.slice(1)}`} className={({ isActive }) => (isActive ? 'active' : undefined)}>
               {t(l.key)}
             </NavLink>

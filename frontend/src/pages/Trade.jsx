@@ -1,8 +1,10 @@
 import { HouseIcon, BatteryGauge, BoltIcon, MarketIcon } from '../components/Icons.jsx';
 import Switch from '../components/Switch.jsx';
 import { useI18n } from '../i18n/I18nProvider.jsx';
+import { relayPermission } from '../lib/auth.js';
 import { energyBalanceWh } from '../lib/energy.js';
 import { fmt, plain } from '../lib/format.js';
+import { useAuth } from '../state/AuthProvider.jsx';
 import { useGrid } from '../state/GridProvider.jsx';
 import { HOUSEHOLDS } from '../state/normalize.js';
 
@@ -11,6 +13,8 @@ import { HOUSEHOLDS } from '../state/normalize.js';
 export default function Trade() {
   const { t, locale } = useI18n();
   const { mode, reading, relays, capacityWh, pending, relayError, setRelay } = useGrid();
+  const auth = useAuth();
+  const role = auth.status === 'user' ? auth.user?.role : null;
   const balance = energyBalanceWh(reading?.soc, capacityWh);
   const simulated = mode === 'virtual';
 
@@ -54,17 +58,24 @@ export default function Trade() {
           <h2>{t('trade.households')}</h2>
           <p className="muted">{simulated ? t('trade.virtualNote') : t('trade.householdsHint')}</p>
         </div>
+        {(role === 'household' || role === 'viewer') && (
+          <p className="role-note" data-testid="relay-permission-note" data-role={role}>
+            {role === 'household' ? t('auth.noteHousehold', { h: auth.user.household ?? '?' }) : t('auth.noteViewer')}
+          </p>
+        )}
         <div className="households">
           {HOUSEHOLDS.map((h) => {
             const state = relays[h];
             const on = state === true;
             const stateText = state === null || state === undefined ? t('state.unknown') : t(on ? 'state.on' : 'state.off');
+            const perm = relayPermission(auth, h);
             return (
               <article
                 key={h}
                 className={`card household${on ? ' on' : ''}${state == null ? ' unknown' : ''}`}
                 data-testid={`household-${h}`}
                 data-state={on ? 'on' : 'off'}
+                data-allowed={perm.allowed ? 'true' : 'false'}
               >
                 <HouseIcon on={on} size={80} />
                 <div className="household-body">
@@ -74,7 +85,8 @@ export default function Trade() {
                 <Switch
                   checked={on}
                   busy={pending[h]}
-                  disabled={mode === 'connecting' || pending[h] || (mode === 'real' && state == null)}
+                  disabled={!perm.allowed || mode === 'connecting' || pending[h] || (mode === 'real' && state == null)}
+                  title={perm.allowed ? undefined : t(perm.reason, perm.vars)}
                   label={t('trade.switchLabel', { h })}
                   testId={`relay-switch-${h}`}
                   onChange={(next) => setRelay(h, next)}

@@ -4,16 +4,30 @@ import { capacityFromConfig } from '../lib/energy.js';
 import { gridReducer, initialState } from './gridReducer.js';
 import { normalizeReading, normalizeRelays } from './normalize.js';
 import { createSim, simulateStep, SIM_INTERVAL_MS } from './simulator.js';
-import { getSocket } from './socket.js';
+import { useAuth } from './AuthProvider.jsx';
+import { getSocket, UNAUTHORIZED } from './socket.js';
 import { loadSimSoc, loadVirtualRelays, RELAYS_KEY, saveSimSoc, saveVirtualRelays } from './virtualStore.js';
 
 // Wires the shared socket, the REST snapshot on (re)connect and the virtual-mode
 // simulator into the pure gridReducer, and offers setRelay to the pages.
+// The socket is open only while the AuthProvider's status lets the dashboard run
+// ('unknown', 'off' or 'user'): on the login page it is closed, and a login opens it
+// again so the handshake carries the new session cookie. A CONNECT_ERROR "unauthorized"
+// makes the AuthProvider ask /api/auth/me again (normally → the login page) instead of
+// retrying for ever.
 const GridContext = createContext(null);
 
 const RETRY_MS = 2000;
 
+const RUNS_WITH = ['unknown', 'off', 'user'];
+
 export function GridProvider({ children }) {
+  const { status: authStatus, recheck } = useAuth();
+  const active = RUNS_WITH.includes(authStatus);
+  const activeRef = useRef(active);
+  activeRef.current = active;
+  const authRef = useRef({ authStatus, recheck });
+  authRef.current = { authStatus, recheck };
   const [state, dispatch] = useReducer(gridReducer, undefined, initialState);
   const [pending, setPending] = useState({}); // household → true while a POST is out
   const [relayError, setRelayError] = useState(null);
@@ -26,7 +40,7 @@ export function GridProvider({ children }) {
     let retryTimer = null;
     const retryLater = () => {
       clearTimeout(retryTimer);
-      retryTimer = setTimeout(() => { if (!socket.connected) socket.connect(); }, RETRY_MS);
+      retryTimer = setTimeout(() => { if (activeRef.current && !socket.connected) socket.connect(); }, RETRY_MS);
     };
 
     async function snapshot(epoch) {
@@ -46,6 +60,9 @@ export function GridProvider({ children }) {
       setPending({});
       setRelayError(null);
       snapshot(epoch);
+      // Connected while we did not know the backend's auth mode (it was unreachable at
+      // load): ask now, so the header, the banner and the switches follow it.
+      if (authRef.current.authStatus === 'unknown') authRef.current.recheck();
     };
     const toVirtual = (type) => dispatch({ type, virtualRelays: loadVirtualRelays() });
     const onDisconnect = (reason) => {
@@ -53,8 +70,16 @@ export function GridProvider({ children }) {
       // After a server-side disconnect socket.io-client does not reconnect on its own.
       if (reason === 'io server disconnect') retryLater();
     };
-    const onConnectError = () => {
+    const onConnectError = async (err) => {
       toVirtual('connect_error');
+      if (err?.message === UNAUTHORIZED || authRef.current.authStatus === 'user') {
+        // Not (or no longer) logged in: /api/auth/me decides; a 401 there shows the
+        // login page (and closes the socket), anything else retries as before. While
+        // logged in any refusal is checked the same way (a session may end while the
+        // backend is away; a network error keeps the user).
+        const next = await authRef.current.recheck();
+        if (!RUNS_WITH.includes(next.status)) return;
+      }
       // A refused namespace connection (e.g. middleware) also stops the built-in retries.
       if (!socket.active) retryLater();
     };
@@ -72,7 +97,6 @@ export function GridProvider({ children }) {
     socket.on('relay_status_update', onRelayUpdate);
     socket.on('device_status', onDeviceStatus);
     if (socket.connected) onConnect();
-    else socket.connect();
 
     return () => {
       clearTimeout(retryTimer);
@@ -85,10 +109,20 @@ export function GridProvider({ children }) {
     };
   }, []);
 
+  // Open the socket while the dashboard may run, close it on the login page.
+  useEffect(() => {
+    const socket = getSocket();
+    if (active) {
+      if (!socket.connected && !socket.active) socket.connect();
+    } else if (socket.connected || socket.active) {
+      socket.disconnect();
+    }
+  }, [active]);
+
   // Virtual mode: simulated readings every couple of seconds; relays from localStorage
   // (also when another tab changes them).
   useEffect(() => {
-    if (state.mode !== 'virtual') return undefined;
+    if (state.mode !== 'virtual' || !active) return undefined;
     let sim = createSim(loadSimSoc());
     let last = Date.now();
     const tick = () => {
@@ -111,7 +145,7 @@ export function GridProvider({ children }) {
       clearInterval(timer);
       window.removeEventListener('storage', onStorage);
     };
-  }, [state.mode]);
+  }, [state.mode, active]);
 
   const setRelay = useCallback(async (household, on) => {
     const { mode } = stateRef.current;
