@@ -50,6 +50,8 @@ void cors_policy::apply(const request& req, response& res, bool credentials) con
         res.set(http::field::access_control_allow_origin, origin);
         res.set(http::field::vary, "Origin");
         if (credentials) res.set(http::field::access_control_allow_credentials, "true");
+        // The dashboard shows "try again in N s" from a 429's Retry-After.
+        res.set(http::field::access_control_expose_headers, "Retry-After");
     }
 }
 

@@ -229,13 +229,10 @@ describe('access control in the dashboard (AUTH=on)', { skip }, () => {
     assert.equal(res.status, 401, 'a revoked token still works');
   });
 
-  // The contract: removing a user disconnects their sockets. Until the backend does for a
-  // session younger than its 2 s credential reload (auth_service::reload keeps such a
-  // "fresh" session of a removed user, so its socket is not in the `gone` list), this is a
-  // todo: the page stays until its next REST call finds the 401.
-  test('removing a user sends their open dashboard back to the login page', {
-    todo: 'backend: DELETE /api/users/{name} right after that user logged in does not disconnect their socket',
-  }, async () => {
+  // Removing a user disconnects their sockets, also a session younger than the
+  // server's 2 s credential reload (auth_service keeps such a session only
+  // until a reload that began after its commit).
+  test('removing a user sends their open dashboard back to the login page', async () => {
     const bee = await open('/trade');
     await loginOk(bee.page, 'bee', BEE_PASSWORD);
     await waitForMode(bee.page, 'real');
