@@ -224,3 +224,26 @@ test('a certificate file that is not PEM: solgrid does not start and names it', 
   const out = await startFails({ TLS_CERT_FILE: junk, TLS_KEY_FILE: keyFile });
   assert.ok(out.includes(`TLS_CERT_FILE ${junk} is not a PEM certificate`), out);
 });
+
+test('with AUTH on, a login over HTTPS sets a Secure session cookie that works over wss://', async () => {
+  const s = await startServer({ env: { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, AUTH: 'on', ADMIN_PASSWORD: 'tls-admin-pass' } });
+  try {
+    const url = `https://127.0.0.1:${s.port}`;
+    const login = await new Promise((resolve, reject) => {
+      const req = https.request(`${url}/api/auth/login`, {
+        method: 'POST', ca, agent: false, headers: { 'Content-Type': 'application/json', Origin: url },
+      }, (res) => { res.resume(); res.on('end', () => resolve(res)); });
+      req.on('error', reject);
+      req.end(JSON.stringify({ username: 'admin', password: 'tls-admin-pass' }));
+    });
+    assert.equal(login.statusCode, 200);
+    const set = login.headers['set-cookie'][0];
+    assert.match(set, /; Secure/);
+    assert.match(set, /HttpOnly/);
+    const socket = io(url, { forceNew: true, reconnection: false, ca, transports: ['websocket'], extraHeaders: { Cookie: set.split(';')[0] } });
+    sockets.push(socket);
+    await once(socket, 'connection_response');
+  } finally {
+    await s.stop();
+  }
+});
