@@ -293,9 +293,8 @@ asio::awaitable<bool> auth_service::set_password(std::string username, std::stri
     auto set = store_.set_password(username, h);
     bool ok = co_await std::move(set);
     if (ok) {
-        auto note = audit(actor, address, "user.passwd", username, "ok");
-        co_await std::move(note);
-        co_await reload();  // its sessions ended: their sockets are disconnected
+        auto done = changed(actor, address, "user.passwd", username);
+        co_await std::move(done);  // its sessions ended: their sockets are disconnected
     }
     co_return ok;
 }
@@ -312,9 +311,8 @@ asio::awaitable<bool> auth_service::remove_user(std::string username, std::strin
     auto remove = store_.remove_user(username);
     bool ok = co_await std::move(remove);
     if (ok) {
-        auto note = audit(actor, address, "user.remove", username, "ok");
-        co_await std::move(note);
-        co_await reload();
+        auto done = changed(actor, address, "user.remove", username);
+        co_await std::move(done);
     }
     co_return ok;
 }
@@ -337,9 +335,8 @@ asio::awaitable<std::string> auth_service::add_device(std::string name, std::str
     t.created_at = clock::now();
     auto add = store_.add_token(t, crypto::token_hash(token));
     co_await std::move(add);
-    auto note = audit(actor, address, "device.add", name, "ok");
-    co_await std::move(note);
-    co_await reload();
+    auto done = changed(actor, address, "device.add", name);
+    co_await std::move(done);
     co_return token;
 }
 
@@ -347,14 +344,20 @@ asio::awaitable<bool> auth_service::revoke_device(std::string name, std::string 
     auto revoke = store_.revoke_token(token_kind::device, name, clock::now());
     bool ok = co_await std::move(revoke);
     if (ok) {
-        auto note = audit(actor, address, "device.revoke", name, "ok");
-        co_await std::move(note);
-        co_await reload();
+        auto done = changed(actor, address, "device.revoke", name);
+        co_await std::move(done);
     }
     co_return ok;
 }
 
 asio::awaitable<std::vector<api_token>> auth_service::devices() { return store_.list_tokens(token_kind::device); }
+
+asio::awaitable<void> auth_service::changed(std::string actor, std::string address, std::string action,
+                                            std::string target) {
+    auto note = audit(std::move(actor), std::move(address), std::move(action), std::move(target), "ok");
+    co_await std::move(note);
+    co_await reload();
+}
 
 asio::awaitable<void> auth_service::audit(std::string actor, std::string address, std::string action,
                                           std::string target, std::string outcome, std::string detail) {

@@ -115,6 +115,8 @@ private:
     asio::awaitable<bool> verify(std::string stored, std::string password);
     asio::awaitable<std::string> hash(std::string password);
     std::optional<principal> session_principal(const snapshot& s, const std::string& hash) const;
+    // After a change: its audit row ("ok"), then a reload (which disconnects what it revoked).
+    asio::awaitable<void> changed(std::string actor, std::string address, std::string action, std::string target);
 
     auth_store& store_;
     auth_settings settings_;
