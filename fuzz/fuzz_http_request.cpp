@@ -204,8 +204,14 @@ storage_mode mode_of(const net::request& req) {
     return storage_mode::up;
 }
 
+// SOLGRID_FUZZ_TRACE=1: one line per request, to see what an input does.
+const bool trace = std::getenv("SOLGRID_FUZZ_TRACE") != nullptr;
+
 void check_answer(const net::request& req, net::response& res, storage_mode mode) {
     auto status = res.result_int();
+    if (trace)
+        std::cerr << req.method_string() << " " << req.target() << " -> " << status << " "
+                  << (res.body().has_file() ? "(file)" : std::string_view(res.body()).substr(0, 120)) << "\n";
     if (http::int_to_status(status) == http::status::unknown || status < 200) {
         std::cerr << "unknown status " << status << " for " << req.target() << "\n";
         std::abort();
