@@ -7,6 +7,13 @@
 #define WIFI_PASSWORD "your-password"
 // The solgrid server (no trailing slash). Readings go to SERVER_URL/api/data/solar.
 #define SERVER_URL "http://192.168.0.10:5000"
+// The device token this board sends with every post (Authorization: Bearer),
+// as `solgrid device add NAME` prints it on the server. Empty: no header; the
+// server then accepts the posts only from its DEVICE_TRUSTED_NETWORKS.
+// May also be given at build time: -DSOLGRID_DEVICE_TOKEN='"sgd_..."'.
+#ifndef SOLGRID_DEVICE_TOKEN
+#define SOLGRID_DEVICE_TOKEN ""
+#endif
 // The port this board serves GET /status and POST /relay on; the server's
 // ARDUINO_URL is then http://<this board's IP>:DEVICE_PORT.
 #define DEVICE_PORT 80

@@ -45,6 +45,10 @@ static uint32_t posts_ok = 0, posts_failed = 0;
 static uint32_t last_post_ms = 0;
 
 static char json_buf[512];
+// "Bearer <SOLGRID_DEVICE_TOKEN>", built once at boot; empty: no header.
+static char auth_buf[max_device_token + 8];
+static int auth_len = 0;
+static bool refusal_logged = false;  // a 401/403/429 is said once, not every post
 
 static void write_relays() {
     for (int i = 0; i < household_count; ++i) {
@@ -103,13 +107,21 @@ static void post_reading() {
     http.setTimeout(HTTP_TIMEOUT_MS);
     http.begin(SERVER_URL "/api/data/solar");
     http.addHeader("Content-Type", "application/json");
+    if (auth_len > 0) http.addHeader("Authorization", auth_buf);
     int status = http.POST(reinterpret_cast<uint8_t*>(json_buf), static_cast<size_t>(n));
     if (status >= 200 && status < 300) {
         ++posts_ok;
+        refusal_logged = false;
         watchdog.heard(millis());
         String body = http.getString();
         relay_command desired;
         if (parse_desired_from_reply(body.c_str(), body.length(), desired)) apply(desired, "post reply");
+    } else if (status == 401 || status == 403 || status == 429) {
+        ++posts_failed;
+        if (!refusal_logged)
+            Serial.printf("the server refused the device token: HTTP %d %s (check SOLGRID_DEVICE_TOKEN)\n", status,
+                          http.getString().c_str());
+        refusal_logged = true;  // retried every POST_INTERVAL_MS as usual
     } else {
         ++posts_failed;
         Serial.printf("post failed: %d %s\n", status, status < 0 ? http.errorToString(status).c_str() : "");
@@ -150,6 +162,11 @@ static void handle_relay() {
 
 void setup() {
     Serial.begin(115200);
+    auth_len = build_authorization(auth_buf, sizeof auth_buf, SOLGRID_DEVICE_TOKEN);
+    if (auth_len < 0) {
+        Serial.println("SOLGRID_DEVICE_TOKEN is not a valid token (letters, digits, - . _ ~ + /): posting without it");
+        auth_len = 0;
+    }
     for (int i = 0; i < household_count; ++i) pinMode(relay_pins[i], OUTPUT);
     write_relays();  // all off until the server says otherwise
 

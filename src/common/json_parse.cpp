@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <charconv>
 #include <unordered_set>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct strict_handler {
 
     json::value_stack st;
     std::vector<frame> frames;
+    std::string number;  // the text of a number split across writes
     std::string key_parts;
     std::string duplicate;  // the path of the repeated key, once found
 
@@ -94,18 +96,33 @@ struct strict_handler {
         value_done();
         return true;
     }
-    bool on_number_part(json::string_view, json::error_code&) { return true; }
+    bool on_number_part(json::string_view part, json::error_code&) {
+        number.append(part.data(), part.size());
+        return true;
+    }
     bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+        number.clear();
         st.push_int64(i);
         value_done();
         return true;
     }
     bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+        number.clear();
         st.push_uint64(u);
         value_done();
         return true;
     }
-    bool on_double(double d, json::string_view, json::error_code&) {
+    // Boost.JSON 1.81 does not round every number correctly (it reads
+    // 0.00012250738585072013 one unit in the last place low, which is the
+    // text our own number formatter writes for that double): from_chars does,
+    // so a number reads as the double it names. Out of range (1e999), Boost's
+    // answer (inf, 0) stands.
+    bool on_double(double d, json::string_view last, json::error_code&) {
+        number.append(last.data(), last.size());
+        double exact = 0;
+        auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
+        if (err == std::errc{} && end == number.data() + number.size()) d = exact;
+        number.clear();
         st.push_double(d);
         value_done();
         return true;

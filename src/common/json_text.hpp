@@ -1,5 +1,6 @@
 // JSON text the way people write numbers: 86.4, not Boost.JSON 1.81's 8.64E1.
-// Same output as boost::json::serialize otherwise (strings escaped by it);
+// Same output as boost::json::serialize otherwise (strings escaped by it,
+// bytes that are not UTF-8 replaced by U+FFFD so the text is always JSON);
 // non-finite doubles, which JSON cannot hold, become null. Pure; any thread.
 // append_number() is the one number formatter of solgrid's output (JSON,
 // Socket.IO packets and CSV alike): integers without a fraction, others in

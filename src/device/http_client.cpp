@@ -36,7 +36,8 @@ std::optional<base_url> parse_base_url(const std::string& url, std::string* why)
 }
 
 asio::awaitable<http_result> http_request(base_url base, http::verb method, std::string path,
-                                          std::string body, std::chrono::milliseconds timeout) {
+                                          std::string body, std::chrono::milliseconds timeout,
+                                          header_list headers) {
     constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
     auto ex = co_await asio::this_coro::executor;
     const std::string peer = base.authority();
@@ -64,6 +65,7 @@ asio::awaitable<http_result> http_request(base_url base, http::verb method, std:
     req.set(http::field::host, peer);
     req.set(http::field::user_agent, "solgrid");
     req.set(http::field::connection, "close");
+    for (auto& [field, value] : headers) req.set(field, std::move(value));
     if (!body.empty()) {
         req.set(http::field::content_type, "application/json");
         req.body() = std::move(body);

@@ -8,12 +8,15 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace solgrid::device {
 
@@ -46,10 +49,14 @@ struct http_result {
     std::chrono::milliseconds latency{0};  // from connect to the end of the reply
 };
 
+// Extra request header fields (e.g. Authorization), set after the defaults.
+using header_list = std::vector<std::pair<http::field, std::string>>;
+
 // Sends one request to `base` at `prefix + path` with a JSON body (if not
-// empty) and reads the whole reply (at most 64 KiB). Arguments are taken by
-// value: the coroutine owns them while it runs.
+// empty) and `headers`, and reads the whole reply (at most 64 KiB).
+// Arguments are taken by value: the coroutine owns them while it runs.
 asio::awaitable<http_result> http_request(base_url base, http::verb method, std::string path,
-                                          std::string body, std::chrono::milliseconds timeout);
+                                          std::string body, std::chrono::milliseconds timeout,
+                                          header_list headers = {});
 
 }  // namespace solgrid::device

@@ -42,6 +42,9 @@ inline void add_simulate_command(CLI::App& cli, simulate_command& cmd) {
         ->expected(4);
     s->add_option("--cloudiness", o.model.cloudiness, "mean cloud cover, 0 (clear) to 1 (overcast)")
         ->capture_default_str();
+    s->add_option("--token", o.token,
+                  "device token sent as Authorization: Bearer on each post (`solgrid device add NAME` prints one)")
+        ->envname("SIM_TOKEN");
     cmd.app = s;
 }
 

@@ -1,5 +1,7 @@
 #include "simulator/simulator.hpp"
 
+#include "simulator/device_token.hpp"
+
 #include "device/http_client.hpp"
 #include "domain/device_protocol.hpp"
 #include "http/json_response.hpp"
@@ -107,26 +109,40 @@ private:
         body["relays"] = domain::relays_json(relays_);
         body["relay_version"] = version_;
         std::string error;
+        failure kind = failure::none;
         http_result res;
         try {
             // Arguments built outside the co_await expression (GCC 12 coroutine temporaries).
             auto exchange = http_request(server_, http::verb::post, "/api/data/solar", boost::json::serialize(body),
-                                         opts_.timeout);
+                                         opts_.timeout, post_headers(opts_.token));
             res = co_await std::move(exchange);
-            if (res.status < 200 || res.status > 299)
+            if (auto refused = refusal(res.status, res.body, !opts_.token.empty())) {
+                kind = failure::refused;
+                error = *refused;
+            } else if (res.status < 200 || res.status > 299) {
+                kind = failure::answered;
                 error = "server answered HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200);
+            }
         } catch (const http_client_error& e) {
+            kind = failure::unreachable;
             error = e.what();
         }
-        if (!error.empty()) {
+        if (kind != failure::none) {
             ++posts_failed_;
-            if (last_error_.empty() && posts_ok_ == 0)
-                spdlog::info("simulator: waiting for the server at {} ({})", server_.to_string(), error);
-            else if (last_error_.empty())
-                spdlog::warn("simulator: cannot post a reading: {} (retrying every interval)", error);
+            // Once per kind of failure, not once per interval.
+            if (kind != last_failure_) {
+                if (kind == failure::refused)
+                    spdlog::error("simulator: {} (retrying every interval)", error);
+                else if (kind == failure::unreachable && posts_ok_ == 0)
+                    spdlog::info("simulator: waiting for the server at {} ({})", server_.to_string(), error);
+                else
+                    spdlog::warn("simulator: cannot post a reading: {} (retrying every interval)", error);
+            }
+            last_failure_ = kind;
             last_error_ = error;
             co_return;
         }
+        last_failure_ = failure::none;
         ++posts_ok_;
         if (posts_ok_ == 1 || !last_error_.empty()) spdlog::info("simulator: posting readings to {}", server_.to_string());
         last_error_.clear();
@@ -206,6 +222,8 @@ private:
     std::int64_t version_ = 0;
     std::uint64_t posts_ok_ = 0, posts_failed_ = 0;
     std::string last_error_;
+    enum class failure { none, unreachable, answered, refused };
+    failure last_failure_ = failure::none;
     asio::steady_timer* timer_ = nullptr;
     bool stopping_ = false;
 };
@@ -215,6 +233,8 @@ private:
 std::string check(const simulator_options& o) {
     std::string why;
     if (!parse_base_url(o.server, &why)) return "--server: " + why;
+    if (!o.token.empty())
+        if (auto bad = check_token(o.token); !bad.empty()) return "--token " + bad;
     if (!(o.interval_s >= 0.05 && o.interval_s <= 3600)) return "--interval must be between 0.05 and 3600 seconds";
     if (!(o.speed > 0 && o.speed <= 100000)) return "--speed must be > 0 and at most 100000";
     if (o.start_hour && !(*o.start_hour >= 0 && *o.start_hour < 24)) return "--start-hour must be in [0, 24)";

@@ -6,6 +6,11 @@
 // same). Its physics is sim_model; `speed` runs the simulated clock faster
 // than the wall clock (60: an hour a minute).
 //
+// With a device token (--token / SIM_TOKEN) every post carries
+// `Authorization: Bearer <token>`; a post the server refuses for it (401,
+// 403, 429) is logged once with the server's reason and retried at the
+// normal interval, like any other failed post.
+//
 // run_simulator() owns a one-thread io_context, so the simulator's state is
 // only touched from that thread; it returns on SIGINT/SIGTERM. A server that
 // is down or slow only costs failed posts (logged once, retried each
@@ -29,6 +34,7 @@ struct simulator_options {
     std::optional<double> start_hour;              // simulated local time to start at (default: now)
     std::uint32_t seed = 0;                        // 0: a random seed
     std::chrono::milliseconds timeout{3000};       // per post
+    std::string token;                             // device token for the posts ("" = none)
     sim_model_options model;
 };
 

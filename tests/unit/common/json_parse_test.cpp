@@ -1,7 +1,11 @@
 #include "common/json_parse.hpp"
+#include "common/json_text.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
 
 using solgrid::common::parse_json_strict;
 
@@ -59,4 +63,24 @@ TEST(JsonParseStrict, NestingLimitIsConfigurable) {
     auto r = parse_json_strict("[[[[1]]]]", 3);
     EXPECT_FALSE(r.value);
     EXPECT_NE(r.error.find("deeper than 3"), std::string::npos) << r.error;
+}
+
+// Found by fuzz_validators: Boost.JSON 1.81 read 0.00012250738585072013 (the
+// text common::number_text writes for that double) one unit in the last
+// place low, so a reading written back did not read back the same.
+TEST(JsonParseStrict, ReadsEveryNumberAsTheDoubleItNames) {
+    for (const char* text : {"0.00012250738585072013", "1.2250738585072014e-4", "120.5", "2.2250738585072014e-308",
+                             "5e-324", "1.7976931348623157e308", "0.1", "-0.30000000000000004"}) {
+        auto r = solgrid::common::parse_json_strict(text);
+        ASSERT_TRUE(r.value) << text;
+        EXPECT_EQ(r.value->as_double(), std::strtod(text, nullptr)) << text;
+    }
+    auto written = solgrid::common::number_text(0.00012250738585072013);
+    auto back = solgrid::common::parse_json_strict(written);
+    ASSERT_TRUE(back.value);
+    EXPECT_EQ(back.value->as_double(), 0.00012250738585072013) << written;
+    // Out of range: what Boost answered before (inf), for the validators to refuse.
+    auto huge = solgrid::common::parse_json_strict("1e999");
+    ASSERT_TRUE(huge.value);
+    EXPECT_TRUE(std::isinf(huge.value->as_double()));
 }

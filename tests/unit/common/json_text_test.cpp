@@ -46,3 +46,27 @@ TEST(JsonText, EmptyContainersAndEscapedKeys) {
     EXPECT_EQ(json_text(boost::json::array{}), "[]");
     EXPECT_EQ(json_text(boost::json::object{{"a\"b", 1}}), R"({"a\"b":1})");
 }
+
+// Found by fuzz_http_request: a Content-Type with bytes that are not UTF-8,
+// echoed in the 415 answer, made the answer invalid JSON.
+TEST(JsonText, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+    auto text = [](std::string s) { return solgrid::common::json_text(boost::json::string(s)); };
+    EXPECT_EQ(text("appli\xff\xfe" "cation"), "\"appli\xEF\xBF\xBD\xEF\xBF\xBD" "cation\"");
+    EXPECT_EQ(text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    for (std::string bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3", "\xe2\x82", "\x80",
+                            "\xf8\x88\x80\x80\x80"}) {
+        auto out = text("x" + bad + "y");
+        boost::system::error_code ec;
+        auto back = boost::json::parse(out, ec);
+        ASSERT_FALSE(ec) << out;
+        auto s = std::string(back.as_string());
+        EXPECT_EQ(s.front(), 'x');
+        EXPECT_EQ(s.back(), 'y');
+        EXPECT_NE(s.find("\xEF\xBF\xBD"), std::string::npos);
+    }
+    boost::json::object o;
+    o["k\xff"] = "v";
+    boost::system::error_code ec;
+    boost::json::parse(solgrid::common::json_text(o), ec);
+    EXPECT_FALSE(ec);
+}

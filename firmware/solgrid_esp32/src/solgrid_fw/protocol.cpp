@@ -49,7 +49,32 @@ bool begin(writer& w) {
     return true;
 }
 
+bool token68_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+bool valid_token(const char* t, std::size_t len) {
+    if (len == 0 || len > max_device_token) return false;
+    std::size_t i = 0;
+    while (i < len && token68_char(t[i])) ++i;
+    if (i == 0) return false;
+    while (i < len && t[i] == '=') ++i;
+    return i == len;
+}
+
 }  // namespace
+
+int build_authorization(char* buf, std::size_t cap, const char* token) {
+    std::size_t len = token ? std::strlen(token) : 0;
+    if (buf && cap > 0) buf[0] = '\0';
+    if (len == 0) return 0;
+    if (!valid_token(token, len)) return -1;
+    writer w{buf, cap};
+    if (!begin(w)) return -1;
+    w.add("Bearer %s", token);
+    return w.result();
+}
 
 int build_reading_json(char* buf, std::size_t cap, const reading& r, const relay_set& relays,
                        std::int64_t relay_version) {

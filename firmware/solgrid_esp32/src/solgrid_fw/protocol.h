@@ -53,6 +53,16 @@ struct device_report {
 int build_reading_json(char* buf, std::size_t cap, const reading& r, const relay_set& relays,
                        std::int64_t relay_version);
 
+// Longest device token the server accepts (src/http/credentials.hpp).
+constexpr std::size_t max_device_token = 512;
+
+// The Authorization header value for the device token, "Bearer <token>",
+// written into `buf` (NUL-terminated). Returns its length; 0 when `token` is
+// null or empty (send no header: the server trusts the board's network);
+// -1 when `cap` is too small or the token is not one the server accepts
+// (token68: [A-Za-z0-9-._~+/]+ then any '=', at most max_device_token).
+int build_authorization(char* buf, std::size_t cap, const char* token);
+
 // The GET /status body; same contract.
 int build_status_json(char* buf, std::size_t cap, const device_report& d);
 

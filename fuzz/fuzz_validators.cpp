@@ -1,0 +1,77 @@
+// libFuzzer target: the reading and relay JSON validators behind
+// POST /api/data/solar and POST /api/relay/update (http_api::parse_sensor_body,
+// http_api::parse_relay_patch), on whatever bytes a client sends as a body.
+// Invariants: never crash; a refusal always says why; an accepted reading
+// has an integer SoC in 0..100 and finite solar_w / lux within the limits it
+// was checked against (also under tight limits, and then under the default
+// ones too); an accepted relay patch names at least one household; what is
+// accepted, written back as JSON, is accepted again with the same values.
+#include "common/json_text.hpp"
+#include "domain/relay_service.hpp"
+#include "http/api_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+
+using namespace solgrid;
+
+namespace {
+
+bool within(double v, double max) { return std::isfinite(v) && v >= 0 && v <= max; }
+
+void check_reading(std::string_view text, const domain::reading_limits& limits) {
+    auto r = http_api::parse_sensor_body(text, limits);
+    if (!r.value) {
+        if (r.problem.message.empty()) std::abort();
+        return;
+    }
+    const auto& v = r.value->value;
+    if (v.soc < 0 || v.soc > 100) std::abort();
+    if (!within(v.solar_w, limits.solar_w_max) || !within(v.lux, limits.lux_max)) std::abort();
+
+    // Written back (as the server stores and broadcasts it), it reads the same.
+    boost::json::object again{{"soc", v.soc}, {"solar_w", v.solar_w}, {"lux", v.lux}};
+    if (r.value->relays) {
+        again["relays"] = domain::relay_service::to_json(r.value->relays->state);
+        if (r.value->relays->version) again["relay_version"] = *r.value->relays->version;
+    }
+    auto back = http_api::parse_sensor_body(common::json_text(again), limits);
+    if (!back.value) std::abort();
+    const auto& w = back.value->value;
+    if (w.soc != v.soc || w.solar_w != v.solar_w || w.lux != v.lux) std::abort();
+    if (r.value->relays.has_value() != back.value->relays.has_value()) std::abort();
+    if (r.value->relays && (back.value->relays->state != r.value->relays->state ||
+                            back.value->relays->version != r.value->relays->version))
+        std::abort();
+}
+
+void check_patch(std::string_view text) {
+    auto p = http_api::parse_relay_patch(text);
+    if (!p.value) {
+        if (p.problem.message.empty()) std::abort();
+        return;
+    }
+    if (p.value->empty()) std::abort();
+    boost::json::object again;
+    for (std::size_t i = 0; i < p.value->on.size(); ++i)
+        if (p.value->on[i]) again[std::string(1, domain::household_names[i])] = *p.value->on[i];
+    auto back = http_api::parse_relay_patch(common::json_text(again));
+    if (!back.value || back.value->on != p.value->on) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    const domain::reading_limits tight{500.0, 1000.0};
+    const domain::reading_limits defaults{};
+    check_reading(text, defaults);
+    check_reading(text, tight);
+    // Tight limits only ever refuse more.
+    if (http_api::parse_sensor_body(text, tight).value && !http_api::parse_sensor_body(text, defaults).value)
+        std::abort();
+    check_patch(text);
+    return 0;
+}
