@@ -4,8 +4,11 @@
 // the 1 MiB body limit), read in uneven pieces as from a socket, several
 // requests per connection while both sides keep it alive (pipelining), and
 // every request that parses goes through http_api::router::dispatch with the
-// real routes (add_api_routes, add_device_routes, add_history_routes and the
-// static-file fallback over a temporary frontend/dist), backed by in-memory
+// real routes (add_api_routes, add_auth_routes, add_device_routes,
+// add_history_routes and the static-file fallback over a temporary
+// frontend/dist) behind the access guard as `serve` runs it with AUTH on
+// (Cookie and Authorization parsed, sessions and tokens looked up, origin
+// checks, roles, rate limits, the audit log), backed by in-memory
 // implementations of the domain ports, with the awaitable run on an
 // io_context. The answer is then serialised as the server would write it.
 //
@@ -22,7 +25,12 @@
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 #include "domain/sensor_ingest.hpp"
+#include "common/cidr.hpp"
+#include "crypto/secrets.hpp"
+#include "domain/auth_service.hpp"
+#include "http/access.hpp"
 #include "http/api_routes.hpp"
+#include "http/auth_routes.hpp"
 #include "http/device_routes.hpp"
 #include "http/history_routes.hpp"
 #include "http/static_files.hpp"
@@ -57,6 +65,150 @@ storage_mode storage = storage_mode::up;
 void storage_gate() {
     if (storage == storage_mode::down) throw domain::storage_unavailable("fuzz: database down");
     if (storage == storage_mode::refuse) throw domain::storage_refused("fuzz: CHECK constraint failed: soc");
+}
+
+// Users, sessions, tokens and the audit log in memory, for the access guard
+// and the auth routes (passwords hashed at the minimal Argon2id cost so a
+// login costs microseconds). Known credentials the dictionary and the corpus
+// use: cookie solgrid_session=fuzz-session-admin / -household, Bearer
+// sgd_fuzzdevice / sgu_fuzzuser; passwords "admin-password", "house-password".
+struct memory_auth final : domain::auth_store {
+    std::vector<domain::user> users;
+    struct session {
+        std::string hash;
+        std::int64_t user = 0;
+        domain::time_point expires{};
+    };
+    std::vector<session> sessions;
+    std::vector<domain::credential_snapshot::token_row> tokens;
+    std::vector<domain::audit_entry> audit;
+    std::int64_t next_id = 100;
+
+    domain::user* by_name(const std::string& n) {
+        for (auto& u : users)
+            if (u.username == n) return &u;
+        return nullptr;
+    }
+    asio::awaitable<std::int64_t> count_users() override {
+        storage_gate();
+        co_return static_cast<std::int64_t>(users.size());
+    }
+    asio::awaitable<std::optional<domain::user>> find_user(std::string username) override {
+        storage_gate();
+        auto* u = by_name(username);
+        co_return u ? std::optional<domain::user>(*u) : std::nullopt;
+    }
+    asio::awaitable<std::vector<domain::user>> list_users() override {
+        storage_gate();
+        co_return users;
+    }
+    asio::awaitable<std::int64_t> add_user(domain::user u) override {
+        storage_gate();
+        if (by_name(u.username)) throw domain::storage_refused("username taken");
+        u.id = ++next_id;
+        users.push_back(u);
+        co_return u.id;
+    }
+    asio::awaitable<bool> set_password(std::string username, std::string hash) override {
+        storage_gate();
+        auto* u = by_name(username);
+        if (!u) co_return false;
+        u->password_hash = hash;
+        std::erase_if(sessions, [&](const session& s) { return s.user == u->id; });
+        co_return true;
+    }
+    asio::awaitable<bool> remove_user(std::string username) override {
+        storage_gate();
+        auto* u = by_name(username);
+        if (!u) co_return false;
+        auto id = u->id;
+        std::erase_if(sessions, [&](const session& s) { return s.user == id; });
+        std::erase_if(tokens, [&](const auto& t) { return t.token.user_id == id; });
+        std::erase_if(users, [&](const domain::user& x) { return x.id == id; });
+        co_return true;
+    }
+    asio::awaitable<void> add_session(std::string hash, std::int64_t user, domain::time_point,
+                                      domain::time_point expires) override {
+        storage_gate();
+        sessions.push_back({hash, user, expires});
+        co_return;
+    }
+    asio::awaitable<std::optional<domain::user>> session_user(std::string, domain::time_point) override {
+        co_return std::nullopt;  // auth_service reads its snapshot, never this
+    }
+    asio::awaitable<void> remove_session(std::string hash) override {
+        storage_gate();
+        std::erase_if(sessions, [&](const session& s) { return s.hash == hash; });
+        co_return;
+    }
+    asio::awaitable<std::size_t> remove_expired_sessions(domain::time_point) override { co_return 0; }
+    asio::awaitable<std::int64_t> add_token(domain::api_token t, std::string hash) override {
+        storage_gate();
+        for (const auto& x : tokens)
+            if (x.token.kind == t.kind && x.token.name == t.name && !x.token.revoked_at)
+                throw domain::storage_refused("an active token named " + t.name + " exists");
+        t.id = ++next_id;
+        tokens.push_back({t, hash});
+        co_return t.id;
+    }
+    asio::awaitable<std::optional<token_match>> find_token(std::string) override { co_return std::nullopt; }
+    asio::awaitable<std::vector<domain::api_token>> list_tokens(domain::token_kind kind) override {
+        storage_gate();
+        std::vector<domain::api_token> out;
+        for (const auto& t : tokens)
+            if (t.token.kind == kind) out.push_back(t.token);
+        co_return out;
+    }
+    asio::awaitable<bool> revoke_token(domain::token_kind kind, std::string name, domain::time_point at) override {
+        storage_gate();
+        for (auto& t : tokens)
+            if (t.token.kind == kind && t.token.name == name && !t.token.revoked_at) {
+                t.token.revoked_at = at;
+                co_return true;
+            }
+        co_return false;
+    }
+    asio::awaitable<void> touch_token(std::int64_t, domain::time_point) override { co_return; }
+    asio::awaitable<domain::credential_snapshot> load_credentials(domain::time_point now) override {
+        storage_gate();
+        domain::credential_snapshot s;
+        s.users = users;
+        for (const auto& x : sessions)
+            if (x.expires > now) s.sessions.push_back({x.hash, x.user, x.expires});
+        for (const auto& t : tokens)
+            if (!t.token.revoked_at) s.tokens.push_back(t);
+        co_return s;
+    }
+    asio::awaitable<void> append_audit(domain::audit_entry e) override {
+        storage_gate();
+        if (audit.size() < 1000) audit.push_back(std::move(e));
+        co_return;
+    }
+    asio::awaitable<std::vector<domain::audit_entry>> audit_between(domain::time_point from, domain::time_point to,
+                                                                    std::size_t limit) override {
+        storage_gate();
+        std::vector<domain::audit_entry> out;
+        for (const auto& e : audit)
+            if (e.at >= from && e.at < to && out.size() < limit) out.push_back(e);
+        co_return out;
+    }
+};
+
+// The users and credentials every input starts from (hashed once).
+memory_auth seeded_auth() {
+    static const std::string admin_hash = crypto::hash_password("admin-password", crypto::password_cost::minimal);
+    static const std::string house_hash = crypto::hash_password("house-password", crypto::password_cost::minimal);
+    memory_auth a;
+    auto now = domain::clock::now();
+    a.users.push_back({1, "admin", domain::role::admin, std::nullopt, admin_hash, now});
+    a.users.push_back({2, "house-b", domain::role::household, 'B', house_hash, now});
+    a.sessions.push_back({crypto::token_hash("fuzz-session-admin"), 1, now + std::chrono::hours(1)});
+    a.sessions.push_back({crypto::token_hash("fuzz-session-household"), 2, now + std::chrono::hours(1)});
+    domain::api_token device{10, domain::token_kind::device, "meter", std::nullopt, now, std::nullopt, std::nullopt};
+    domain::api_token user{11, domain::token_kind::user, "script", 2, now, std::nullopt, std::nullopt};
+    a.tokens.push_back({device, crypto::token_hash("sgd_fuzzdevice")});
+    a.tokens.push_back({user, crypto::token_hash("sgu_fuzzuser")});
+    return a;
 }
 
 struct memory_readings final : domain::reading_store, domain::history_store {
@@ -278,13 +430,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ioc.run();
     }
 
+    // Access control as `serve` wires it with AUTH on (hashing inline here).
+    memory_auth auth_rows = seeded_auth();
+    domain::auth_settings auth_settings;
+    auth_settings.cost = crypto::password_cost::minimal;
+    auth_settings.login_burst = 1000000;  // limits on: but an input never waits
+    domain::auth_service auth(auth_rows, auth_settings, ioc.get_executor());
+    {
+        storage = storage_mode::up;
+        asio::co_spawn(ioc, auth.reload(), [](std::exception_ptr e) {
+            if (e) std::abort();
+        });
+        ioc.restart();
+        ioc.run();
+    }
+    http_api::access_settings access;
+    access.trusted_devices = *common::network_list::parse("192.0.2.0/28");
+    http_api::access_control guard(auth, net::cors_policy({"http://127.0.0.1:5000"}), access);
+
     http_api::router router(net::cors_policy({"http://127.0.0.1:5000"}));
+    router.guard([&guard](http_api::request_context& rc, http_api::access a) { return guard.check(rc, a); });
     http_api::api_context api{readings, relays, ingest, 10000.0, "sqlite", [] {
                                   return storage == storage_mode::down
                                              ? std::optional<std::string>("database down")
                                              : std::nullopt;
                               }};
+    api.audit = [&auth](const http_api::request_context& rc, std::string action, std::string target,
+                        std::string outcome, std::string detail) {
+        return auth.audit(rc.who ? rc.who->actor() : "anonymous", rc.address(), std::move(action), std::move(target),
+                          std::move(outcome), std::move(detail));
+    };
     http_api::add_api_routes(router, api);
+    http_api::add_auth_routes(router, {&auth, std::chrono::hours(1)});
     http_api::add_device_routes(router, {relays, monitor, nullptr, ""});
     http_api::add_history_routes(router, {history, readings, 10000.0});
     router.fallback([](http_api::request_context& rc) -> asio::awaitable<net::response> {

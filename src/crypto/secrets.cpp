@@ -16,11 +16,13 @@ void init() {
     if (!ok) throw std::runtime_error("libsodium could not be initialised");
 }
 
-std::string hash_password(std::string_view password) {
+std::string hash_password(std::string_view password, password_cost cost) {
     init();
     char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    bool cheap = cost == password_cost::minimal;
+    if (crypto_pwhash_str(out, password.data(), password.size(),
+                          cheap ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          cheap ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         throw std::runtime_error("password hashing failed (out of memory)");
     return out;
 }

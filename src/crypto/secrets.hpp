@@ -15,9 +15,15 @@ namespace solgrid::crypto {
 // Initialises libsodium; throws std::runtime_error if it cannot.
 void init();
 
-// An Argon2id string ($argon2id$v=19$m=...,t=...,p=1$salt$hash) with
-// libsodium's interactive limits. Throws std::runtime_error when out of memory.
-std::string hash_password(std::string_view password);
+// How much an Argon2id hash costs: `interactive` (libsodium's interactive
+// limits, ~0.1 s and 64 MiB: every real password) or `minimal` (microseconds:
+// only for the fuzz target, which must run thousands of logins a second).
+enum class password_cost { interactive, minimal };
+
+// An Argon2id string ($argon2id$v=19$m=...,t=...,p=1$salt$hash). Throws
+// std::runtime_error when out of memory. Verifying reads the cost back from
+// the string.
+std::string hash_password(std::string_view password, password_cost cost = password_cost::interactive);
 
 // True if `password` matches `stored` (an Argon2id string); false for a
 // wrong password or a malformed `stored`.

@@ -27,7 +27,9 @@ std::optional<std::string> check_name(std::string_view what, std::string_view na
 asio::awaitable<bool> verify_job(std::string stored, std::string password) {
     co_return crypto::verify_password(stored, password);
 }
-asio::awaitable<std::string> hash_job(std::string password) { co_return crypto::hash_password(password); }
+asio::awaitable<std::string> hash_job(std::string password, crypto::password_cost cost) {
+    co_return crypto::hash_password(password, cost);
+}
 
 }  // namespace
 
@@ -66,7 +68,7 @@ auth_service::auth_service(auth_store& store, auth_settings s, asio::any_io_exec
     : store_(store),
       settings_(s),
       hashing_(std::move(hashing)),
-      dummy_hash_(crypto::hash_password(dummy_password)),
+      dummy_hash_(crypto::hash_password(dummy_password, s.cost)),
       user_failures_(s.max_failures, s.failure_window),
       address_failures_(s.max_failures, s.failure_window),
       login_buckets_(s.login_rate, s.login_burst) {}
@@ -76,7 +78,7 @@ asio::awaitable<bool> auth_service::verify(std::string stored, std::string passw
 }
 
 asio::awaitable<std::string> auth_service::hash(std::string password) {
-    return asio::co_spawn(hashing_, hash_job(std::move(password)), asio::use_awaitable);
+    return asio::co_spawn(hashing_, hash_job(std::move(password), settings_.cost), asio::use_awaitable);
 }
 
 asio::awaitable<void> auth_service::reload() {

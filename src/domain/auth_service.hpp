@@ -12,6 +12,7 @@
 // storage_refused as everywhere in the domain.
 #pragma once
 
+#include "crypto/secrets.hpp"
 #include "domain/auth.hpp"
 #include "domain/rate_limit.hpp"
 
@@ -52,6 +53,7 @@ struct auth_settings {
     std::chrono::seconds failure_window{900};
     double login_rate = 1.0;  // per address
     int login_burst = 10;
+    crypto::password_cost cost = crypto::password_cost::interactive;  // minimal only in the fuzz target
 };
 
 // What is wrong with a name/password/role given by a person (nullopt: fine).

@@ -6,6 +6,8 @@
 #include "domain/auth_service.hpp"
 #include "http/router.hpp"
 
+#include <boost/json/object.hpp>
+
 namespace solgrid::http_api {
 
 struct auth_routes_context {
