@@ -7,9 +7,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
-import { startServer } from './lib/server.mjs';
+import { startServer, solgridBin } from './lib/server.mjs';
 import { once as onceArgs, closeAll } from './lib/sio.mjs';
 
 // The first argument of the next `event`.
@@ -326,4 +328,23 @@ test('a listed origin (the Vite dev server) may use its cookie cross-origin; a n
   await login(s, 'admin', 'a-brand-new-pass');
   const missing = await call(s, 'POST', '/api/users/nobody/password', { body: { password: 'whatever-long' }, cookie: (await login(s, 'admin', 'a-brand-new-pass')).cookie });
   assert.equal(missing.status, 404);
+});
+
+test('the command line beside a running server: a user token made there works within seconds, and its revocation too', async () => {
+  const dbEnv = { PATH: process.env.PATH, DB_PATH: path.join(server.dir, 'solgrid.db'), LOG_LEVEL: 'warn' };
+  const cli = (...args) => execFileSync(solgridBin, args, { env: dbEnv }).toString();
+  const token = cli('token', 'add', 'op', '--name', 'op-script').trim().split('\n').pop();
+  assert.match(token, /^sgu_[A-Za-z0-9_-]{43}$/);
+  const until = async (probe, want) => {
+    for (let i = 0; i < 100; i++) {
+      const r = await probe();
+      if (r.status === want) return r;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.fail(`never ${want}`);
+  };
+  const ok = await until(() => call(server, 'POST', '/api/relay/update', { body: { D: true }, token, origin: null }), 200);
+  assert.equal(ok.json.data.D, true);
+  cli('token', 'revoke', 'op-script');
+  await until(() => call(server, 'GET', '/api/relay/status', { token }), 401);
 });
