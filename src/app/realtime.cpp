@@ -73,15 +73,21 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
     });
 }
 
-void realtime::require_auth(domain::auth_service& auth) {
+void realtime::require_auth(domain::auth_service& auth, bool public_read) {
     auth_ = &auth;
-    sockets_.of("/").use([this](socketio::socket& s) -> std::optional<socketio::connect_error> {
+    sockets_.of("/").use([this, public_read](socketio::socket& s) -> std::optional<socketio::connect_error> {
         std::optional<domain::principal> who;
+        bool presented = false;  // a token or a session cookie that must then work
         const auto& a = s.handshake().auth;
         if (auto it = a.find("token"); it != a.end() && it->value().is_string()) {
+            presented = true;
             who = auth_->by_token(it->value().as_string());
         } else if (const auto* t = s.handshake().transport; t && !t->cookie.empty()) {
             if (auto value = http_api::cookie_value(t->cookie, "solgrid_session")) who = auth_->by_session(*value);
+        }
+        if (!who && public_read && !presented) {
+            s.set_identity(boost::json::object{{"role", "public"}});
+            return std::nullopt;
         }
         if (!who) {
             socketio::connect_error refused;

@@ -26,9 +26,10 @@ public:
     // AUTH on: the CONNECT of every socket must present a session cookie
     // (browsers) or auth {token}; refused ones get CONNECT_ERROR
     // {"message":"unauthorized"}. Sockets join "role:<role>" and
-    // "household:<X>"; a revoked credential disconnects its sockets.
-    // Called once before the server starts.
-    void require_auth(domain::auth_service& auth);
+    // "household:<X>"; a revoked credential disconnects its sockets. With
+    // `public_read` (PUBLIC_READ) a client without credentials is let in as
+    // role "public" (events are reads). Called once before the server starts.
+    void require_auth(domain::auth_service& auth, bool public_read = false);
 
 private:
     void disconnect_credentials(const std::vector<std::string>& credentials);

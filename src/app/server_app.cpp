@@ -163,7 +163,7 @@ int run_server(const config::config& cfg) {
     }
 
     app::realtime live(ioc, cfg, events);
-    if (auth) live.require_auth(*auth);
+    if (auth) live.require_auth(*auth, cfg.public_read);
 
     http_api::router router(cors_from(cfg));
     std::unique_ptr<http_api::access_control> guard;
@@ -190,7 +190,7 @@ int run_server(const config::config& cfg) {
                             std::move(target), std::move(outcome), std::move(detail));
         };
     http_api::add_api_routes(router, api);
-    http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl});
+    http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl, cfg.public_read});
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
 

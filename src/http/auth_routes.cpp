@@ -78,8 +78,10 @@ void add_auth_routes(router& r, auth_routes_context ctx) {
             bj::object off{{"auth", "off"}, {"username", nullptr}, {"role", "admin"}, {"household", nullptr}};
             co_return json(http::status::ok, off, rc.req.version());
         }
-        if (!rc.who || rc.who->is_device())
-            co_return error(http::status::unauthorized, "not logged in", {}, rc.req.version());
+        if (!rc.who || rc.who->is_device()) {
+            bj::object nobody{{"success", false}, {"error", "not logged in"}, {"public_read", c->public_read}};
+            co_return json(http::status::unauthorized, nobody, rc.req.version());
+        }
         auto me = user_json(rc.who->name, *rc.who->role_, rc.who->household);
         me["auth"] = "on";
         co_return json(http::status::ok, me, rc.req.version());

@@ -13,6 +13,7 @@ namespace solgrid::http_api {
 struct auth_routes_context {
     domain::auth_service* auth = nullptr;  // null: AUTH=off
     std::chrono::seconds session_ttl{168 * 3600};
+    bool public_read = false;  // PUBLIC_READ: /me's 401 says so (the dashboard then shows a read-only view)
 };
 
 void add_auth_routes(router& r, auth_routes_context ctx);

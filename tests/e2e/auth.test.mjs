@@ -322,3 +322,33 @@ describe('AUTH=off: the seed’s open dashboard with a warning banner', { skip }
     }
   });
 });
+
+describe('PUBLIC_READ=true: a read-only dashboard for guests, with a way to log in', { skip }, () => {
+  test('live data without a login, every switch disabled, "log in" leads to the login page and back', async () => {
+    const backend = new Backend({
+      port: await freePort(), name: 'solgrid-e2e-guest', env: { AUTH: 'on', ADMIN_PASSWORD, PUBLIC_READ: 'true' },
+    });
+    await backend.start();
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ viewport: DESKTOP });
+      const page = await context.newPage();
+      await page.goto(`${backend.url}/trade`);
+      await waitForMode(page, 'real');  // the socket connected as a guest: live events
+      assert.equal(await page.locator('[data-testid="login-page"]').count(), 0);
+      await page.waitForSelector('[data-testid="user-role"][data-role="guest"]');
+      await page.waitForSelector('[data-testid="relay-switch-A"]');
+      assert.deepEqual(await enabledSwitches(page), []);
+      assert.equal(await page.locator('[data-testid="nav-admin"]').count(), 0);
+      await page.click('[data-testid="login-button"]');
+      await loginOk(page, 'admin', ADMIN_PASSWORD);
+      await page.waitForSelector('[data-testid="relay-switch-A"]:not([disabled])');
+      assert.deepEqual(await enabledSwitches(page), HOUSEHOLDS);
+      await screenshot(page, 'trade-guest-then-admin');
+      await context.close();
+    } finally {
+      await browser.close();
+      await backend.dispose();
+    }
+  });
+});

@@ -282,10 +282,24 @@ test('login: 5 failures for a user within the window → 429 with Retry-After, e
   assert.ok(Number(locked.headers['retry-after']) > 800);
 });
 
-test('PUBLIC_READ=true opens reads, not writes', async () => {
+test('PUBLIC_READ=true opens reads (REST and Socket.IO events), not writes', async () => {
   const s = await start({ PUBLIC_READ: 'true' });
   assert.equal((await call(s, 'GET', '/api/relay/status')).status, 200);
   assert.equal((await call(s, 'POST', '/api/relay/update', { body: { A: false } })).status, 401);
+  const me = await call(s, 'GET', '/api/auth/me');
+  assert.equal(me.status, 401);
+  assert.equal(me.json.public_read, true, 'the dashboard learns it may show a read-only view');
+  assert.equal((await call(server, 'GET', '/api/auth/me')).json.public_read, false);
+  const guest = io(s.url, { forceNew: true, reconnection: false });
+  sockets.push(guest);
+  await once(guest, 'connection_response');
+  const got = once(guest, 'new_sun_data');
+  assert.equal((await call(s, 'POST', '/api/data/solar', { body: reading })).status, 201);
+  assert.equal((await got).soc, 50);
+  // A token that does not work is still refused, public or not.
+  const bad = io(s.url, { forceNew: true, reconnection: false, auth: { token: 'sgd_nope' } });
+  sockets.push(bad);
+  assert.equal((await once(bad, 'connect_error')).message, 'unauthorized');
 });
 
 test('AUTH=off reproduces the seed: everything open, a warning at start, /api/auth/me says so', async () => {

@@ -36,9 +36,19 @@ const ADMIN_LINK = { to: '/admin', key: 'nav.admin' };
 // The logged-in user (name, role with the household letter) and the logout button.
 function UserBox() {
   const { t } = useI18n();
-  const { status, user, logout } = useAuth();
+  const { status, user, logout, showLogin } = useAuth();
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState(false);
+  if (status === 'guest') {
+    return (
+      <div className="user-box" aria-label={t('header.user')}>
+        <span className="role-tag role-viewer" data-testid="user-role" data-role="guest">{t('role.guest')}</span>
+        <button type="button" className="logout-button" data-testid="login-button" onClick={showLogin}>
+          {t('header.login')}
+        </button>
+      </div>
+    );
+  }
   if (status !== 'user' || !user) return null;
   const role = roleLabel(user);
   async function onLogout() {
@@ -75,7 +85,7 @@ export default function Header() {
   const links = isAdmin(auth) ? [...LINKS, ADMIN_LINK] : LINKS;
   return (
     <header className="app-header">
-      <div className={`header-inner${auth.status === 'user' ? ' with-user' : ''}`}>
+      <div className={`header-inner${auth.status === 'user' || auth.status === 'guest' ? ' with-user' : ''}`}>
         <Link className="brand" to="/trade" aria-label="solgrid">
           <SunLogo />
           <span className="brand-text">

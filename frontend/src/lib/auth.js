@@ -8,6 +8,8 @@
 //   'off'      — the backend runs with AUTH=off: everything open, a warning banner
 //   'user'     — logged in as `user` {username, role, household}
 //   'login'    — the backend wants a login (401): the login page
+//   'guest'    — not logged in, but the backend reads publicly (PUBLIC_READ: its 401 says
+//                public_read): the dashboard read-only, with a "log in" button
 
 import { HOUSEHOLDS } from '../state/normalize.js';
 
@@ -25,7 +27,11 @@ export function authFromMe(res, prev = { status: 'checking', user: null }) {
     }
     return prev.status === 'checking' ? { status: 'unknown', user: null } : prev;
   }
-  if (res.kind === 'http' && res.status === 401) return { status: 'login', user: null };
+  if (res.kind === 'http' && res.status === 401) {
+    // A guest who asked for the login page stays there.
+    if (res.data?.public_read === true && prev.status !== 'login') return { status: 'guest', user: null };
+    return { status: 'login', user: null };
+  }
   return prev.status === 'checking' ? { status: 'unknown', user: null } : prev;
 }
 
@@ -33,6 +39,7 @@ export function authFromMe(res, prev = { status: 'checking', user: null }) {
 // (reason: an i18n key saying why not). Without access control (AUTH=off, or no answer
 // from the backend, where switches are virtual) everything stays enabled as before.
 export function relayPermission(auth, h) {
+  if (auth?.status === 'guest') return { allowed: false, reason: 'auth.guest' };
   if (!auth || auth.status !== 'user' || !auth.user) return { allowed: true };
   const { role, household } = auth.user;
   if (role === 'admin' || role === 'operator') return { allowed: true };

@@ -134,3 +134,22 @@ describe('admin helpers', () => {
       .toBe('/api/audit?from=2026-11-28T00%3A00%3A00.000Z&to=2026-11-29T00%3A00%3A00.000Z');
   });
 });
+
+describe('PUBLIC_READ guests', () => {
+  const publicNo = { ok: false, kind: 'http', status: 401, data: { success: false, error: 'not logged in', public_read: true } };
+  const closedNo = { ok: false, kind: 'http', status: 401, data: { success: false, error: 'not logged in', public_read: false } };
+  test('a 401 that says public_read makes a guest; one that does not asks for the login page', () => {
+    expect(authFromMe(publicNo)).toEqual({ status: 'guest', user: null });
+    expect(authFromMe(closedNo)).toEqual({ status: 'login', user: null });
+  });
+  test('a guest who chose the login page stays on it', () => {
+    expect(authFromMe(publicNo, { status: 'login', user: null })).toEqual({ status: 'login', user: null });
+  });
+  test('guests see the switches, none enabled, with the reason', () => {
+    const guest = { status: 'guest', user: null };
+    for (const h of ['A', 'B', 'C', 'D']) expect(relayPermission(guest, h)).toEqual({ allowed: false, reason: 'auth.guest' });
+    expect(switchableHouseholds(guest)).toEqual([]);
+    expect(translate('en', 'auth.guest')).toMatch(/Log in/);
+    expect(translate('ko', 'auth.guest')).toMatch(/로그인/);
+  });
+});

@@ -6,7 +6,7 @@ import { authFromMe, loginError } from '../lib/auth.js';
 // 401 (a REST answer, or the socket's CONNECT_ERROR "unauthorized"), and offers login and
 // logout. See lib/auth.js for the statuses; GridProvider connects the socket only while
 // the status is not 'login' (and not 'checking').
-const AuthContext = createContext({ status: 'unknown', user: null, recheck: async () => {}, login: async () => null, logout: async () => {} });
+const AuthContext = createContext({ status: 'unknown', user: null, recheck: async () => {}, login: async () => null, logout: async () => {}, showLogin: () => {} });
 
 const ME_TIMEOUT_MS = 5000;
 
@@ -58,7 +58,14 @@ export function AuthProvider({ children }) {
     return true;
   }, [recheck]);
 
-  const value = useMemo(() => ({ ...auth, recheck, login, logout }), [auth, recheck, login, logout]);
+  // A guest (PUBLIC_READ) asks for the login page.
+  const showLogin = useCallback(() => {
+    const next = { status: 'login', user: null };
+    authRef.current = next;
+    setAuth(next);
+  }, []);
+
+  const value = useMemo(() => ({ ...auth, recheck, login, logout, showLogin }), [auth, recheck, login, logout, showLogin]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -11,7 +11,7 @@ import { loadSimSoc, loadVirtualRelays, RELAYS_KEY, saveSimSoc, saveVirtualRelay
 // Wires the shared socket, the REST snapshot on (re)connect and the virtual-mode
 // simulator into the pure gridReducer, and offers setRelay to the pages.
 // The socket is open only while the AuthProvider's status lets the dashboard run
-// ('unknown', 'off' or 'user'): on the login page it is closed, and a login opens it
+// ('unknown', 'off', 'user' or 'guest'): on the login page it is closed, and a login opens it
 // again so the handshake carries the new session cookie. A CONNECT_ERROR "unauthorized"
 // makes the AuthProvider ask /api/auth/me again (normally → the login page) instead of
 // retrying for ever.
@@ -19,7 +19,7 @@ const GridContext = createContext(null);
 
 const RETRY_MS = 2000;
 
-const RUNS_WITH = ['unknown', 'off', 'user'];
+const RUNS_WITH = ['unknown', 'off', 'user', 'guest'];
 
 export function GridProvider({ children }) {
   const { status: authStatus, recheck } = useAuth();
