@@ -289,8 +289,8 @@ struct ref_book {
     }
 };
 
-void run_random(std::uint32_t seed, int ops) {
-    const std::int64_t floor = 100, ceiling = 163;  // one bitmap word + 1 level edge
+// Prices drawn from [floor - 2, ceiling + 2] (some out of bounds).
+void run_random(std::uint32_t seed, int ops, std::int64_t floor, std::int64_t ceiling) {
     order_book b(floor, ceiling, 16);  // tiny pools: exercises growth
     ref_book ref;
     fills f, rf;
@@ -361,5 +361,11 @@ void run_random(std::uint32_t seed, int ops) {
 }  // namespace
 
 TEST(OrderBook, RandomizedMatchesNaiveReference) {
-    for (std::uint32_t seed : {1u, 2u, 3u, 7u, 42u, 1234u}) run_random(seed, 4000);
+    // 130 levels: three bitmap words, many crossings.
+    for (std::uint32_t seed : {1u, 2u, 3u, 7u, 42u, 1234u}) run_random(seed, 4000, 100, 229);
+}
+
+TEST(OrderBook, RandomizedWideRangeMatchesNaiveReference) {
+    // 5000 levels (79 bitmap words): sparse books, best-price scans across many words.
+    for (std::uint32_t seed : {5u, 6u}) run_random(seed, 4000, 0, 4999);
 }
