@@ -1,7 +1,8 @@
 // `solgrid ledger adjust|verify` through the real binary on a temporary
 // SQLite file: appended adjustments verify (exit 0, one-line summary); a row
 // changed, deleted or a balance edited with the sqlite3 CLI makes `ledger
-// verify` exit 1 naming the entry or account. Exit codes: 0 ok, 1 failed, 2 bad usage.
+// verify` exit 1 naming the entry or account; one round trip on MariaDB.
+// Exit codes: 0 ok, 1 failed, 2 bad usage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -9,10 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { solgridBin } from './lib/server.mjs';
+import { sharedMysql, uniqueDatabase, solgridEnv, dropDatabase, mysqlQuery } from './lib/mariadb.mjs';
 
-function solgrid(args, env) {
+function solgrid(args, env, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn(solgridBin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(solgridBin, args, { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -31,7 +33,7 @@ function withLedger(fn) {
     const dir = mkdtempSync(path.join(tmpdir(), 'solgrid-ledger-'));
     const db = path.join(dir, 'solgrid.db');
     const env = { DB_PATH: db };
-    const run = (...args) => solgrid(args, env);
+    const run = (...args) => solgrid(args, env, dir);  // cwd: no .env of the repo's
     try {
       for (const [account, wh, money, why] of [['A', 1000, 50000, 'opening A'], ['B', 500, 20000, 'opening B'],
         ['A', -200, 0, 'meter correction'], ['pool', 0, 700, 'fee refund']]) {
@@ -112,3 +114,27 @@ test('bad adjustments are refused as usage (exit 2) and nothing is appended', wi
   assert.equal(sqlite(db, 'SELECT COUNT(*) FROM ledger_entries'), '4');
   assert.equal((await run('ledger', 'verify')).code, 0);
 }));
+
+test('MySQL: adjust and verify through DB_HOST; a changed amount is found', async () => {
+  const server = sharedMysql();
+  const database = uniqueDatabase('solgrid_ledger');
+  const env = solgridEnv(server, database);
+  const cwd = mkdtempSync(path.join(tmpdir(), 'solgrid-ledger-'));
+  const run = (...args) => solgrid(args, env, cwd);
+  try {
+    for (const [account, wh] of [['C', 400], ['D', -30], ['C', 7]]) {
+      const r = await run('ledger', 'adjust', account, '--energy-wh', String(wh), '--money', '10', '--reason', 'mysql');
+      assert.equal(r.code, 0, r.stderr);
+    }
+    let r = await run('ledger', 'verify');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ledger ok: 3 entries, 3 accounts, chain head [0-9a-f]{16}\n$/);
+    await mysqlQuery(server, "UPDATE ledger_postings SET money = 11 WHERE entry_id = 3 AND account = 'C'", database);
+    r = await run('ledger', 'verify');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^ledger verify failed: entry 3: contents changed/);
+  } finally {
+    await dropDatabase(server, database);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
