@@ -1,6 +1,7 @@
 // solgrid's command line: `solgrid serve` and friends.
 #include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
+#include "app/ledger_cli.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
 #include "simulator/simulate_cli.hpp"
@@ -38,9 +39,13 @@ int main(int argc, char** argv) {
     app::admin_commands admin;  // `solgrid user|device|token`: accounts and tokens
     app::add_admin_commands(cli, admin, db_path);
 
+    app::ledger_commands ledger;  // `solgrid ledger verify|adjust`: the market ledger
+    app::add_ledger_commands(cli, ledger, db_path);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        if (ledger.parsed() && e.get_exit_code() != 0) return (void)cli.exit(e), 2;
         return app::admin_usage_exit(admin, cli.exit(e));
     }
 
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
         if (aggregate->parsed()) return app::run_aggregate_once(cfg);
         if (simulate.app->parsed()) return simulator::run_simulate_command(simulate, cfg);
         if (admin.parsed()) return app::run_admin_command(admin, cfg, std::cin, std::cout, std::cerr);
+        if (ledger.parsed()) return app::run_ledger_command(ledger, cfg, std::cout, std::cerr);
     } catch (const std::exception& e) {
         spdlog::critical("solgrid could not start: {}", e.what());
         return 1;

@@ -100,6 +100,32 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " detail TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS idx_audit_log_at ON audit_log (at)",
         },
+        {
+            // The market's ledger (issue 13; docs/market.md "Ledger"): one
+            // row per entry, its postings in a child table, running balances
+            // per account. Ids are given by the appender (id = head + 1, in
+            // the chained bytes), so the primary key refuses a forked chain.
+            "CREATE TABLE IF NOT EXISTS ledger_entries ("
+            " id INTEGER PRIMARY KEY CHECK (id > 0),"
+            " at TEXT NOT NULL,"
+            " kind TEXT NOT NULL CHECK (kind IN ('solar_credit', 'consumption_debit', 'trade', 'adjustment')),"
+            " reference TEXT NOT NULL CHECK (length(reference) <= 256),"
+            " estimated INTEGER NOT NULL CHECK (estimated IN (0, 1)),"
+            " prev_hash CHAR(64) NOT NULL CHECK (length(prev_hash) = 64),"
+            " hash CHAR(64) NOT NULL UNIQUE CHECK (length(hash) = 64))",
+            "CREATE INDEX IF NOT EXISTS idx_ledger_entries_at ON ledger_entries (at)",
+            "CREATE TABLE IF NOT EXISTS ledger_postings ("
+            " entry_id INTEGER NOT NULL REFERENCES ledger_entries (id),"
+            " account TEXT NOT NULL CHECK (length(account) BETWEEN 1 AND 16),"
+            " energy_wh INTEGER NOT NULL,"
+            " money INTEGER NOT NULL,"
+            " PRIMARY KEY (entry_id, account))",
+            "CREATE INDEX IF NOT EXISTS idx_ledger_postings_account ON ledger_postings (account)",
+            "CREATE TABLE IF NOT EXISTS market_accounts ("
+            " account TEXT PRIMARY KEY CHECK (length(account) BETWEEN 1 AND 16),"
+            " energy_wh INTEGER NOT NULL,"
+            " money INTEGER NOT NULL)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -200,6 +226,37 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " outcome VARCHAR(16) NOT NULL,"
             " detail VARCHAR(1024) NOT NULL,"
             " INDEX idx_audit_log_at (at)) ENGINE=InnoDB",
+        },
+        {
+            // As SQLite's step 5.
+            "CREATE TABLE IF NOT EXISTS ledger_entries ("
+            " id BIGINT NOT NULL PRIMARY KEY,"
+            " at DATETIME(3) NOT NULL,"
+            " kind VARCHAR(24) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " reference VARCHAR(256) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " estimated TINYINT(1) NOT NULL,"
+            " prev_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " UNIQUE KEY uq_ledger_entries_hash (hash),"
+            " INDEX idx_ledger_entries_at (at),"
+            " CONSTRAINT chk_ledger_entries_id CHECK (id > 0),"
+            " CONSTRAINT chk_ledger_entries_kind CHECK (kind IN ('solar_credit', 'consumption_debit', 'trade', 'adjustment')),"
+            " CONSTRAINT chk_ledger_entries_estimated CHECK (estimated IN (0, 1)))"
+            " ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS ledger_postings ("
+            " entry_id BIGINT NOT NULL,"
+            " account VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " energy_wh BIGINT NOT NULL,"
+            " money BIGINT NOT NULL,"
+            " PRIMARY KEY (entry_id, account),"
+            " INDEX idx_ledger_postings_account (account),"
+            " CONSTRAINT fk_ledger_postings_entry FOREIGN KEY (entry_id) REFERENCES ledger_entries (id))"
+            " ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS market_accounts ("
+            " account VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,"
+            " energy_wh BIGINT NOT NULL,"
+            " money BIGINT NOT NULL)"
+            " ENGINE=InnoDB",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;

@@ -377,7 +377,7 @@ TEST_P(AuthMigration, Step4AddsTheTablesToAnExistingDatabaseAndIsIdempotent) {
     }
     for (int round = 0; round < 2; ++round) {
         storage::database db(o);
-        EXPECT_EQ(version(db), 4);
+        EXPECT_GE(version(db), 4);  // later steps (the ledger, 5) may follow
         storage::sql_auth_store store(db);
         if (round == 0) {
             auto id = run(ioc, store.add_user(make_user("admin", domain::role::admin)));
