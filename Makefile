@@ -34,6 +34,8 @@ test-integration: build
 bench: build
 	bench/http-ingest
 	bench/realtime
+	bench/auth-overhead
+	build/matching-bench
 
 # libFuzzer targets (clang, ASan, UBSan) for the network parsers, a minute each.
 fuzz: setup
