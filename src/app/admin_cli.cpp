@@ -1,5 +1,6 @@
 #include "app/admin_cli.hpp"
 
+#include "app/cli_support.hpp"
 #include "app/server_app.hpp"
 #include "crypto/secrets.hpp"
 #include "storage/database.hpp"
@@ -27,23 +28,9 @@ namespace {
 
 constexpr std::size_t min_password = 8, max_password = 1024;
 
-// Bad usage: the message goes to stderr and the exit code is 2.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-// A command that could not be done (no such user, name taken): exit code 1.
-struct command_failed : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Runs one store call to the end on a private io_context (main thread).
-template <class T>
-T await(asio::awaitable<T> a) {
-    asio::io_context ioc;
-    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-    ioc.run();
-    return f.get();
-}
+using cli::await;
+using cli::command_failed;
+using cli::usage_error;
 
 bool valid_name(const std::string& s) {
     return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {

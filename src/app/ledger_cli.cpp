@@ -1,5 +1,6 @@
 #include "app/ledger_cli.hpp"
 
+#include "app/cli_support.hpp"
 #include "app/server_app.hpp"
 #include "domain/market/ledger.hpp"
 #include "storage/database.hpp"
@@ -25,17 +26,8 @@ namespace {
 constexpr std::size_t page = 1000;
 constexpr std::size_t max_listed = 20;  // problems printed after the first line
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-template <class T>
-T await(asio::awaitable<T> a) {
-    asio::io_context ioc;
-    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-    ioc.run();
-    return f.get();
-}
+using cli::await;
+using cli::usage_error;
 
 int verify(market::ledger_store& store, std::ostream& out) {
     market::verifier v;
