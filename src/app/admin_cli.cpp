@@ -2,6 +2,7 @@
 
 #include "app/cli_support.hpp"
 #include "app/server_app.hpp"
+#include "domain/auth_service.hpp"
 #include "crypto/secrets.hpp"
 #include "storage/database.hpp"
 #include "storage/sql_auth_store.hpp"
@@ -10,7 +11,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
@@ -26,21 +26,15 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::size_t min_password = 8, max_password = 1024;
+constexpr std::size_t min_password = domain::min_password_length, max_password = domain::max_password_length;
 
 using cli::await;
 using cli::command_failed;
 using cli::usage_error;
 
-bool valid_name(const std::string& s) {
-    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-               c == '@' || c == '-';
-    });
-}
 
 void check_name(const std::string& what, const std::string& s) {
-    if (!valid_name(s))
+    if (!domain::valid_account_name(s))
         throw usage_error("invalid " + what + " '" + s + "': use 1-64 characters of A-Z a-z 0-9 . _ @ -");
 }
 
@@ -340,11 +334,7 @@ int admin_usage_exit(const admin_commands& cmd, int code) { return code != 0 && 
 
 int run_admin_command(const admin_commands& cmd, const config::config& cfg, std::istream& in, std::ostream& out,
                       std::ostream& err) {
-    // stdout carries the command's output (a token on the last line); logs go to stderr.
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.clear();
-    sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    setup_logging(cfg.log_level);
+    cli::log_to_stderr(cfg.log_level);
     try {
         storage::database db(database_options_from(cfg));
         storage::sql_auth_store store(db);

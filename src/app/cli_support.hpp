@@ -9,6 +9,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <stdexcept>
+#include <string>
 
 namespace solgrid::app::cli {
 
@@ -20,6 +21,10 @@ struct usage_error : std::runtime_error {
 struct command_failed : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// Logs go to stderr at `level`, so stdout carries only the command's output
+// (a new token alone on its last line).
+void log_to_stderr(const std::string& level);
 
 // Runs one store call to the end on a private io_context; rethrows its failure.
 template <class T>

@@ -11,7 +11,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <ostream>
@@ -95,10 +94,7 @@ void add_ledger_commands(CLI::App& cli, ledger_commands& c, std::string& db_path
 }
 
 int run_ledger_command(const ledger_commands& c, const config::config& cfg, std::ostream& out, std::ostream& err) {
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.clear();
-    sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    setup_logging(cfg.log_level);
+    cli::log_to_stderr(cfg.log_level);
     try {
         storage::database db(database_options_from(cfg));
         storage::sql_ledger_store store(db);

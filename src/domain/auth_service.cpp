@@ -1,6 +1,7 @@
 #include "domain/auth_service.hpp"
 
 #include "crypto/secrets.hpp"
+#include "domain/ports.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,7 +19,7 @@ bool name_char(char c) {
 std::optional<std::string> check_name(std::string_view what, std::string_view name) {
     if (name.empty() || name.size() > 64)
         return std::string(what) + " must be 1 to 64 characters";
-    if (!std::all_of(name.begin(), name.end(), name_char))
+    if (!valid_account_name(name))
         return std::string(what) + " may contain only letters, digits, '.', '_', '-' and '@'";
     return std::nullopt;
 }
@@ -33,12 +34,18 @@ asio::awaitable<std::string> hash_job(std::string password, crypto::password_cos
 
 }  // namespace
 
+bool valid_account_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), name_char);
+}
+
 std::optional<std::string> check_username(std::string_view name) { return check_name("username", name); }
 std::optional<std::string> check_device_name(std::string_view name) { return check_name("device name", name); }
 
 std::optional<std::string> check_password(std::string_view password) {
-    if (password.size() < 8) return "password must be at least 8 characters";
-    if (password.size() > 1024) return "password must be at most 1024 characters";
+    if (password.size() < min_password_length)
+        return "password must be at least " + std::to_string(min_password_length) + " characters";
+    if (password.size() > max_password_length)
+        return "password must be at most " + std::to_string(max_password_length) + " characters";
     return std::nullopt;
 }
 
@@ -327,16 +334,20 @@ asio::awaitable<std::vector<user>> auth_service::users() {
 
 asio::awaitable<std::string> auth_service::add_device(std::string name, std::string actor, std::string address) {
     if (auto why = check_device_name(name)) throw std::invalid_argument(*why);
-    auto active = co_await store_.list_tokens(token_kind::device);
-    for (const auto& t : active)
-        if (t.name == name && !t.revoked_at) throw std::domain_error("an active device token named " + name + " exists");
     auto token = crypto::random_token("sgd_", 32);
     api_token t;
     t.kind = token_kind::device;
     t.name = name;
     t.created_at = clock::now();
-    auto add = store_.add_token(t, crypto::token_hash(token));
-    co_await std::move(add);
+    // The store refuses a second active token of that name, in its own transaction.
+    bool taken = false;
+    try {
+        auto add = store_.add_token(t, crypto::token_hash(token));
+        co_await std::move(add);
+    } catch (const storage_refused&) {
+        taken = true;
+    }
+    if (taken) throw std::domain_error("an active device token named " + name + " exists");
     auto done = changed(actor, address, "device.add", name);
     co_await std::move(done);
     co_return token;

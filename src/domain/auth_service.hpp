@@ -56,6 +56,12 @@ struct auth_settings {
     crypto::password_cost cost = crypto::password_cost::interactive;  // minimal only in the fuzz target
 };
 
+// The one rule for names (users, devices, tokens): 1-64 characters of
+// A-Z a-z 0-9 . _ @ -; and for password lengths. The command line and the
+// HTTP routes both check against these.
+bool valid_account_name(std::string_view name);
+inline constexpr std::size_t min_password_length = 8, max_password_length = 1024;
+
 // What is wrong with a name/password/role given by a person (nullopt: fine).
 std::optional<std::string> check_username(std::string_view name);
 std::optional<std::string> check_password(std::string_view password);
