@@ -51,7 +51,7 @@ describe('access control in the dashboard (AUTH=on)', { skip }, () => {
   let deviceToken;
 
   before(async () => {
-    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-auth', env: { AUTH: 'on', ADMIN_PASSWORD } });
+    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-auth', env: { AUTH: 'on', ADMIN_PASSWORD, MARKET_ENFORCE: 'off' } });
     await backend.start();
     browser = await launchBrowser();
   });
@@ -260,7 +260,7 @@ describe('access control in the dashboard (AUTH=on)', { skip }, () => {
 describe('login attempts are limited (AUTH=on, LOGIN_MAX_FAILURES=2)', { skip }, () => {
   test('after too many failures the page says when to try again', async () => {
     const backend = new Backend({
-      port: await freePort(), name: 'solgrid-e2e-auth-limit', env: { AUTH: 'on', ADMIN_PASSWORD, LOGIN_MAX_FAILURES: '2' },
+      port: await freePort(), name: 'solgrid-e2e-auth-limit', env: { AUTH: 'on', ADMIN_PASSWORD, LOGIN_MAX_FAILURES: '2', MARKET_ENFORCE: 'off' },
     });
     await backend.start();
     const browser = await launchBrowser();
@@ -326,7 +326,7 @@ describe('AUTH=off: the seed’s open dashboard with a warning banner', { skip }
 describe('PUBLIC_READ=true: a read-only dashboard for guests, with a way to log in', { skip }, () => {
   test('live data without a login, every switch disabled, "log in" leads to the login page and back', async () => {
     const backend = new Backend({
-      port: await freePort(), name: 'solgrid-e2e-guest', env: { AUTH: 'on', ADMIN_PASSWORD, PUBLIC_READ: 'true' },
+      port: await freePort(), name: 'solgrid-e2e-guest', env: { AUTH: 'on', ADMIN_PASSWORD, PUBLIC_READ: 'true', MARKET_ENFORCE: 'off' },
     });
     await backend.start();
     const browser = await launchBrowser();
