@@ -209,3 +209,13 @@ export function fmtMoney(minor, currency = 'KRW', locale = 'ko-KR') {
     return `${minor} ${currency}`;
   }
 }
+
+// A time in a list: the clock alone for today (local), the date too otherwise.
+export function fmtWhen(iso, locale, nowMs = Date.now()) {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return '—';
+  const d = new Date(ms);
+  const today = new Date(nowMs).toDateString() === d.toDateString();
+  const time = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  return d.toLocaleString(locale, today ? time : { month: '2-digit', day: '2-digit', ...time });
+}
