@@ -12,30 +12,30 @@ export default function OrderForm({ info, household, sendHousehold, canTrade, pl
   const { t, locale } = useI18n();
   const [form, setForm] = useState({ side: 'buy', energy: '', price: '', tif: 'gtc', expires: '' });
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null); // { text, field }
-  const [done, setDone] = useState('');
+  const [error, setError] = useState(null); // { key, vars, field, source }
+  const [done, setDone] = useState(null); // the accepted order
   const cur = info?.currency ?? 'KRW';
-  const set = (k) => (e) => { setForm((f) => ({ ...f, [k]: e.target.value })); setError(null); setDone(''); };
+  const set = (k) => (e) => { setForm((f) => ({ ...f, [k]: e.target.value })); setError(null); setDone(null); };
 
   async function submit(e) {
     e.preventDefault();
     if (!info || busy) return;
     const r = orderBody(form, info, { household: sendHousehold ? household : null });
     if (r.error) {
-      setError({ text: t(r.error, r.vars), field: r.field, source: 'client' });
+      setError({ key: r.error, vars: r.vars, field: r.field, source: 'client' });
       return;
     }
     setBusy(true);
     setError(null);
-    setDone('');
+    setDone(null);
     const res = await place(r.body);
     setBusy(false);
     if (res.ok) {
       const o = res.data?.order;
-      if (o) setDone(t('market.placed', { id: o.id, status: t(`market.status.${o.status}`), filled: fmt(o.filled_wh, locale) }));
+      if (o) setDone(o);
       setForm((f) => ({ ...f, energy: '' }));
     } else {
-      setError({ text: t('market.serverError', { reason: apiErrorText(res, t) }), field: res.data?.field ?? null, source: 'server', status: res.status });
+      setError({ key: 'market.serverError', vars: { reason: apiErrorText(res, t) }, field: res.data?.field ?? null, source: 'server' });
     }
   }
 
@@ -88,9 +88,11 @@ export default function OrderForm({ info, household, sendHousehold, canTrade, pl
         </button>
       </div>
       <p className="error-line" data-testid="order-error" data-field={error?.field ?? ''} data-source={error?.source ?? ''} role="alert">
-        {error?.text ?? ''}
+        {error ? t(error.key, error.vars) : ''}
       </p>
-      <p className="ok-line" data-testid="order-result" role="status">{done}</p>
+      <p className="ok-line" data-testid="order-result" data-order={done?.id ?? ''} data-status={done?.status ?? ''} role="status">
+        {done ? t('market.placed', { id: done.id, status: t(`market.status.${done.status}`), filled: fmt(done.filled_wh, locale) }) : ''}
+      </p>
     </form>
   );
 }

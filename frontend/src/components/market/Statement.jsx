@@ -20,12 +20,12 @@ export default function Statement({ household, currency, statement, mode, refres
   const show = useCallback(async () => {
     const r = statementRange(days.from, days.to);
     if (!r) { setLoad({ status: 'error', data: null, error: t('market.badRange') }); return; }
-    if (!household) return;
+    if (!household || mode === 'connecting') return;
     setLoad((l) => ({ ...l, status: 'loading' }));
     const res = await statement(household, r);
     setLoad(res.ok ? { status: 'ok', data: res.data, error: '' } : { status: 'error', data: null, error: apiErrorText(res, t) });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [household, statement, days]);
+  }, [household, statement, days, mode]);
 
   // A new account (or a new connection, or a new trade of the account) shows its
   // statement for the chosen days.

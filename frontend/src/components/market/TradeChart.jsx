@@ -7,6 +7,8 @@ import TimeChart from '../TimeChart.jsx';
 export default function TradeChart({ trades, currency }) {
   const { t, locale } = useI18n();
   const data = useMemo(() => tradeSeries(trades), [trades]);
+  // A little room either side, so one trade (or a burst in one second) is not a span of years.
+  const xRange = useMemo(() => (data[0].length ? [data[0][0] - 30, data[0].at(-1) + 30] : undefined), [data]);
   const series = useMemo(() => [{ label: t('market.chart'), stroke: '#0e7490', fill: '#0e749014' }], [t]);
   return (
     <section className="card chart-card trade-chart-card">
@@ -18,6 +20,7 @@ export default function TradeChart({ trades, currency }) {
         data={data}
         series={series}
         unit={`${currency}/kWh`}
+        xRange={xRange}
         locale={locale}
         timeLabel={t('market.time')}
         digits={0}
