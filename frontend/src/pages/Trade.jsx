@@ -27,6 +27,14 @@ export default function Trade() {
   const household = trading.fixed ?? picked;
   const market = useMarket(household);
   const currency = market.info?.currency ?? 'KRW';
+  // Virtual mode enforces the simulated market's blocks here (the backend answers 409 itself).
+  const [simRefusal, setSimRefusal] = useState(null);
+  const switchRelay = (h, next) => {
+    const blocked = simulated && next ? market.accounts[h]?.relay_blocked : null;
+    setSimRefusal(blocked ? { household: h, reason: t(`market.blocked.${blocked}`, { floor: market.info?.soc_floor ?? '—' }) } : null);
+    if (!blocked) setRelay(h, next);
+  };
+  const shownRelayError = relayError ?? simRefusal;
 
   return (
     <div className="page page-trade">
@@ -100,14 +108,14 @@ export default function Trade() {
                   title={perm.allowed ? undefined : t(perm.reason, perm.vars)}
                   label={t('trade.switchLabel', { h })}
                   testId={`relay-switch-${h}`}
-                  onChange={(next) => setRelay(h, next)}
+                  onChange={(next) => switchRelay(h, next)}
                 />
               </article>
             );
           })}
         </div>
         <p className="error-line" role="alert">
-          {relayError ? t('trade.relayError', { h: relayError.household, reason: relayError.reason }) : ''}
+          {shownRelayError ? t('trade.relayError', { h: shownRelayError.household, reason: shownRelayError.reason }) : ''}
         </p>
       </section>
 
