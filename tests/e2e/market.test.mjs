@@ -122,6 +122,13 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     assert.equal(await page.locator('[data-testid="energy-balance"]').count(), 1);
     for (const h of ['A', 'B', 'C', 'D']) assert.equal(await page.locator(`[data-testid="household-${h}"]`).count(), 1);
     await page.waitForSelector('[data-testid="household-account-A"][data-energy="5000"]');
+    // C has no energy: the market keeps its relay off, and the card says why.
+    await page.waitForSelector('[data-testid="household-blocked-C"][data-reason="energy_balance"]');
+    assert.equal((await page.textContent('[data-testid="household-blocked-C"]')).trim(), '잔액 부족으로 차단');
+    assert.equal(await page.locator('[data-testid="household-blocked-A"]').count(), 0);
+    await page.click('[data-testid="lang-switch"]');
+    assert.equal((await page.textContent('[data-testid="household-blocked-C"]')).trim(), 'Blocked: energy balance is 0');
+    await page.click('[data-testid="lang-switch"]');
   });
 
   test('the form names a bad field before sending; the server’s 409 is shown', async () => {
@@ -177,6 +184,8 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     }
     await bob.page.reload();
     await waitAttr(bob.page, 'market-balance-money', 'value', '100000');
+    // B has money but no energy yet: blocked until it buys some.
+    await bob.page.waitForSelector('[data-testid="household-blocked-B"][data-reason="energy_balance"]');
 
     const { page } = alice;
     const price = market.price_floor + 50;
@@ -192,6 +201,9 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     await page.waitForSelector(level('asks', price), { state: 'detached' });
     await waitAttr(page, 'market-balance-energy', 'value', '4750');
     await waitAttr(bob.page, 'market-balance-energy', 'value', '250');
+    await bob.page.waitForSelector('[data-testid="household-blocked-B"]', { state: 'detached' });
+    // Alice's card of B follows too (the accounts are read again after a trade).
+    await page.waitForSelector('[data-testid="household-account-B"][data-energy="250"]');
     assert.ok(Number(await attr(bob.page, '[data-testid="trade-chart"]', 'data-points')) >= 1);
     assert.ok(await bob.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the Trade page overflows 375 px');
     await screenshot(bob.page, 'market-trade-bob-375');

@@ -87,7 +87,22 @@ export function useMarket(household) {
       book: d?.book ? normalizeBook(d.book) : s.book,
       last_price: d && 'last_price' in d ? d.last_price : s.last_price,
     }));
-    const onTrade = (t) => { if (t && t.id !== undefined) setState((s) => ({ ...s, trades: addTrades(s.trades, [t]), last_price: t.price ?? s.last_price })); };
+    // account_update reaches only the account's own room (and operators): the other cards'
+    // balances are read again after trades, at most once per burst.
+    let accountsTimer = null;
+    const refetchAccounts = () => {
+      if (accountsTimer) return;
+      accountsTimer = setTimeout(async () => {
+        accountsTimer = null;
+        const res = await fetchJson('/api/market/accounts', { timeoutMs: 8000 });
+        if (res.ok) setState((s) => ({ ...s, accounts: { ...s.accounts, ...normalizeAccounts(res.data) } }));
+      }, 500);
+    };
+    const onTrade = (t) => {
+      if (!t || t.id === undefined) return;
+      setState((s) => ({ ...s, trades: addTrades(s.trades, [t]), last_price: t.price ?? s.last_price }));
+      refetchAccounts();
+    };
     const onAccount = (d) => {
       const a = normalizeAccount(d);
       if (a && typeof d.household === 'string') setState((s) => ({ ...s, accounts: { ...s.accounts, [d.household]: a } }));
@@ -101,6 +116,7 @@ export function useMarket(household) {
     socket.on('order_update', onOrder);
     return () => {
       seq.current++;
+      clearTimeout(accountsTimer);
       socket.off('market_update', onMarket);
       socket.off('trade_executed', onTrade);
       socket.off('account_update', onAccount);
