@@ -57,7 +57,8 @@ export function useMarket(household) {
     if (mine !== seq.current) return; // a newer load (or mode change) took over
     if (!market.ok) {
       const reason = market.kind === 'http' ? `HTTP ${market.status}` : market.kind;
-      setState({ ...EMPTY, status: market.status === 404 ? 'unavailable' : 'failed', reason });
+      // A refetch that fails keeps what is shown (the events keep it current).
+      setState((s) => (s.status === 'ok' ? s : { ...EMPTY, status: market.status === 404 ? 'unavailable' : 'failed', reason }));
       return;
     }
     const m = normalizeMarket(market.data);
