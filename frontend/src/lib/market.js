@@ -175,7 +175,7 @@ export function tradesPath(nowMs = Date.now(), hours = 24) {
   return `/api/market/trades?${new URLSearchParams({ from: new Date(nowMs - hours * 3600000).toISOString() })}`;
 }
 
-export const STATEMENT_FIELDS = ['solar_wh', 'consumed_wh', 'bought_wh', 'sold_wh', 'spent', 'earned'];
+export const STATEMENT_FIELDS = ['solar_wh', 'consumed_wh', 'bought_wh', 'sold_wh', 'spent', 'earned', 'adjusted_wh', 'adjusted_money'];
 
 // Which accounts the principal may trade for, and which one is "mine".
 //   → { canTrade, fixed (household user: its own, no picker), sendHousehold }

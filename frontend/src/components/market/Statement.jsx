@@ -7,7 +7,7 @@ import { statementCsv } from '../../lib/marketSim.js';
 import { fmt } from '../../lib/format.js';
 import { DownloadIcon } from '../Icons.jsx';
 
-const MONEY = new Set(['spent', 'earned']);
+const MONEY = new Set(['spent', 'earned', 'adjusted_money']);
 
 // The bill of the shown account: UTC days from–to (inclusive), one row per day plus totals,
 // and the same range as CSV (the API's format=csv; in virtual mode a file made here).

@@ -9,6 +9,8 @@ export default function TradeChart({ trades, currency }) {
   const data = useMemo(() => tradeSeries(trades), [trades]);
   // A little room either side, so one trade (or a burst in one second) is not a span of years.
   const xRange = useMemo(() => (data[0].length ? [data[0][0] - 30, data[0].at(-1) + 30] : undefined), [data]);
+  // Prices from 0 up to a little above the highest (100 while there is none).
+  const yRange = useMemo(() => [0, data[1].length ? Math.ceil(Math.max(...data[1]) * 1.2) || 1 : 100], [data]);
   const series = useMemo(() => [{ label: t('market.chart'), stroke: '#0e7490', fill: '#0e749014' }], [t]);
   return (
     <section className="card chart-card trade-chart-card">
@@ -21,6 +23,7 @@ export default function TradeChart({ trades, currency }) {
         series={series}
         unit={`${currency}/kWh`}
         xRange={xRange}
+        yRange={yRange}
         locale={locale}
         timeLabel={t('market.time')}
         digits={0}
