@@ -1,6 +1,6 @@
 // The energy market's Trade page in the real browser (issue 13).
-// Against the real binary (AUTH=on): household users alice (A) and bob (B) made with the
-// CLI, energy and money given with `solgrid ledger adjust` (once before the start, once
+// Against the real binary (AUTH=on): an admin and household users alice (A) and bob (B)
+// made with the CLI, energy and money given with `solgrid ledger adjust` (once before the start, once
 // while the server runs: it picks CLI adjustments up within ~2 s); alice places a sell and
 // a buy order, sees both in her open orders and in the book, cancels them and sees them
 // gone; the form's own validation and the server's 409; alice and bob trade, and the trade
@@ -78,7 +78,9 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
   let market; // GET /api/market as alice saw it
 
   before(async () => {
-    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-market', env: { AUTH: 'on', ADMIN_PASSWORD } });
+    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-market', env: { AUTH: 'on' } });
+    // Users made here, so `serve` makes no first admin of its own: the admin too.
+    await solgrid(backend, ['user', 'add', 'admin', '--role', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`);
     for (const [name, u] of Object.entries(USERS)) {
       await solgrid(backend, ['user', 'add', name, '--role', 'household', '--household', u.household, '--password-stdin'], `${u.password}\n`);
     }
