@@ -35,6 +35,7 @@ bench: build
 	bench/http-ingest
 	bench/realtime
 	bench/auth-overhead
+	bench/market
 	build/matching-bench
 
 # libFuzzer targets (clang, ASan, UBSan) for the network parsers, a minute each.

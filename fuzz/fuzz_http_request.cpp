@@ -271,6 +271,10 @@ struct checking_notifier final : domain::notifier {
     void publish(const std::string& event, const boost::json::value& payload) override {
         if (event.empty() || boost::json::serialize(payload).empty()) std::abort();
     }
+    void publish_to(const std::vector<std::string>&, const std::string& event,
+                    const boost::json::value& payload) override {
+        publish(event, payload);
+    }
 };
 
 // A frontend/dist with an index and an asset, and beside it (outside the

@@ -1,6 +1,8 @@
-// libFuzzer target: the reading and relay JSON validators behind
-// POST /api/data/solar and POST /api/relay/update (http_api::parse_sensor_body,
-// http_api::parse_relay_patch), on whatever bytes a client sends as a body.
+// libFuzzer target: the reading, relay and order JSON validators behind
+// POST /api/data/solar, POST /api/relay/update and POST /api/market/orders
+// (http_api::parse_sensor_body, parse_relay_patch, parse_order_body), on
+// whatever bytes a client sends as a body. An accepted order has a side, a
+// whole energy_wh in 1..max and a whole price >= 0.
 // Invariants: never crash; a refusal always says why; an accepted reading
 // has an integer SoC in 0..100 and finite solar_w / lux within the limits it
 // was checked against (also under tight limits, and then under the default
@@ -9,6 +11,7 @@
 #include "common/json_text.hpp"
 #include "domain/relay_service.hpp"
 #include "http/api_routes.hpp"
+#include "http/market_routes.hpp"
 
 #include <boost/json.hpp>
 
@@ -61,6 +64,27 @@ void check_patch(std::string_view text) {
     if (!back.value || back.value->on != p.value->on) std::abort();
 }
 
+void check_order(std::string_view text) {
+    auto p = http_api::parse_order_body(text);
+    if (!p.value) {
+        if (p.problem.message.empty()) std::abort();
+        return;
+    }
+    const auto& o = *p.value;
+    if (o.energy_wh <= 0 || o.energy_wh > domain::market::max_energy_wh || o.price < 0) std::abort();
+    boost::json::object again{{"side", domain::market::to_string(o.side)},
+                              {"energy_wh", o.energy_wh},
+                              {"price", o.price},
+                              {"tif", domain::market::to_string(o.tif)}};
+    if (p.household) again["household"] = *p.household;
+    if (o.expires_at) again["expires_at"] = domain::to_iso8601(*o.expires_at);
+    auto back = http_api::parse_order_body(common::json_text(again));
+    if (!back.value || back.value->side != o.side || back.value->energy_wh != o.energy_wh ||
+        back.value->price != o.price || back.value->tif != o.tif || back.household != p.household ||
+        back.value->expires_at.has_value() != o.expires_at.has_value())
+        std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -73,5 +97,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (http_api::parse_sensor_body(text, tight).value && !http_api::parse_sensor_body(text, defaults).value)
         std::abort();
     check_patch(text);
+    check_order(text);
     return 0;
 }

@@ -13,10 +13,14 @@ namespace solgrid::app {
 
 class fanout_notifier final : public domain::notifier {
 public:
-    using sink = std::function<void(const std::string& event, const boost::json::value& payload)>;
+    // `rooms` empty: every client.
+    using sink = std::function<void(const std::vector<std::string>& rooms, const std::string& event,
+                                    const boost::json::value& payload)>;
 
     void add_sink(sink s) { sinks_.push_back(std::move(s)); }
     void publish(const std::string& event, const boost::json::value& payload) override;
+    void publish_to(const std::vector<std::string>& rooms, const std::string& event,
+                    const boost::json::value& payload) override;
 
 private:
     std::vector<sink> sinks_;

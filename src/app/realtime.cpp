@@ -66,10 +66,16 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
     // a POST's 201 goes out first instead of after a thousand writes, and
     // the fan-out stays where the reading was handled (posted, it would
     // wake the other io thread, which may sit on a core a client needs).
-    events.add_sink([this, &root](const std::string& event, const boost::json::value& payload) {
+    events.add_sink([this, &root](const std::vector<std::string>& rooms, const std::string& event,
+                                  const boost::json::value& payload) {
         socketio::payload p;
         p.args.push_back(payload);
-        boost::asio::defer(broadcasts_, [&root, event, p = std::move(p)]() mutable { root.emit(event, std::move(p)); });
+        if (rooms.empty())
+            boost::asio::defer(broadcasts_, [&root, event, p = std::move(p)]() mutable { root.emit(event, std::move(p)); });
+        else
+            boost::asio::defer(broadcasts_, [&root, rooms, event, p = std::move(p)]() mutable {
+                root.emit(event, std::move(p), rooms);
+            });
     });
 }
 

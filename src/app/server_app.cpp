@@ -13,12 +13,15 @@
 #include "http/api_routes.hpp"
 #include "http/auth_routes.hpp"
 #include "http/history_routes.hpp"
+#include "http/market_routes.hpp"
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"
 #include "net/tls_context.hpp"
 #include "storage/database.hpp"
 #include "storage/sql_auth_store.hpp"
 #include "storage/sql_history_store.hpp"
+#include "storage/sql_ledger_store.hpp"
+#include "storage/sql_market_store.hpp"
 #include "storage/sql_stores.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -108,6 +111,38 @@ asio::awaitable<void> reload_credentials(domain::auth_service& auth) {
 
 net::cors_policy cors_from(const config::config& cfg) { return net::cors_policy(cfg.cors_origins); }
 
+domain::market::market_settings market_settings_from(const config::config& cfg) {
+    domain::market::market_settings m;
+    m.currency = cfg.market_currency;
+    m.price_floor = cfg.market_price_floor;
+    m.price_ceiling = cfg.market_price_ceiling;
+    m.credit_limit = cfg.market_credit_limit;
+    m.shares = cfg.market_shares;
+    if (cfg.market_pool_price_at_empty >= 0 && cfg.market_pool_price_at_full >= 0)
+        m.pool_prices = std::make_pair(cfg.market_pool_price_at_empty, cfg.market_pool_price_at_full);
+    m.enforce = cfg.market_enforce;
+    m.exempt = cfg.market_exempt;
+    m.soc_floor = cfg.soc_floor;
+    m.private_rooms = cfg.auth_enabled;
+    return m;
+}
+
+asio::awaitable<void> switch_relays(domain::relay_service& relays, domain::relay_patch p, std::string reason) {
+    auto op = relays.update(std::move(p), std::move(reason));
+    co_await std::move(op);
+}
+
+// Expires orders and picks up `solgrid ledger adjust` entries every 2 s.
+asio::awaitable<void> market_ticks(domain::market::market_service& market) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+        timer.expires_after(std::chrono::seconds(2));
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        co_await market.tick();
+    }
+}
+
 }  // namespace
 
 int run_server(const config::config& cfg) {
@@ -145,7 +180,15 @@ int run_server(const config::config& cfg) {
     int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
     device_link device(cfg, ioc, relays, events);  // health, relay commands to ARDUINO_URL
-    domain::sensor_ingest ingest(readings, relays, &device.monitor());  // POST /api/data/solar
+    // The market (issue 13): book, balances, settlement, relay enforcement.
+    storage::sql_market_store market_store(db);
+    storage::sql_ledger_store ledger_store(db);
+    domain::market::market_service market(market_store, ledger_store, events, market_settings_from(cfg));
+    market.set_relays({[&relays] { return relays.current(); },
+                       [&relays](domain::relay_patch p, std::string reason) {
+                           return switch_relays(relays, std::move(p), std::move(reason));
+                       }});
+    domain::sensor_ingest ingest(readings, relays, &device.monitor(), &market);  // POST /api/data/solar
 
     // Load the current state before the first request can ask for it.
     {
@@ -155,6 +198,7 @@ int run_server(const config::config& cfg) {
                 co_await readings.warm_up();
                 co_await relays.warm_up();
                 if (auth) co_await auth->reload();
+                co_await market.warm_up();
             },
             asio::use_future);
         ioc.run();
@@ -189,7 +233,9 @@ int run_server(const config::config& cfg) {
             return a->audit(rc.who ? rc.who->actor() : "anonymous", rc.address(), std::move(action),
                             std::move(target), std::move(outcome), std::move(detail));
         };
+    api.relay_block = [&market](std::size_t i) { return market.relay_block(i); };
     http_api::add_api_routes(router, api);
+    http_api::add_market_routes(router, {market});
     http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl, cfg.public_read});
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
@@ -223,6 +269,7 @@ int run_server(const config::config& cfg) {
     aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
     aggregation.start();
     if (auth) asio::co_spawn(ioc, reload_credentials(*auth), asio::detached);
+    asio::co_spawn(ioc, market_ticks(market), asio::detached);
     spdlog::info("solgrid listening on {}://{}:{} ({} threads, storage {}, auth {})", cfg.tls() ? "https" : "http",
                  cfg.host, server.port(), threads,
                  cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path,

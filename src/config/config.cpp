@@ -82,7 +82,9 @@ const std::vector<std::string>& known_variables() {
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
         "AGGREGATE_BRIDGE_MAX_S", "AUTH", "PUBLIC_READ", "DEVICE_TRUSTED_NETWORKS", "SESSION_TTL_H",
         "ADMIN_PASSWORD", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_S", "LOGIN_RATE", "LOGIN_BURST",
-        "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE"};
+        "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE", "MARKET_SHARES", "MARKET_CURRENCY",
+        "MARKET_PRICE_FLOOR", "MARKET_PRICE_CEILING", "MARKET_CREDIT_LIMIT", "MARKET_POOL_PRICE_AT_EMPTY",
+        "MARKET_POOL_PRICE_AT_FULL", "SOC_FLOOR", "MARKET_ENFORCE", "MARKET_EXEMPT", "HOUSEHOLD_NOMINAL_W"};
     return names;
 }
 
@@ -125,6 +127,97 @@ variables read_environment() {
     for (const auto& name : known_variables())
         if (const char* v = std::getenv(name.c_str())) vars[name] = v;
     return vars;
+}
+
+namespace {
+
+// "A:25,B:25,..." → name → whole number; names from `allowed`, each once.
+std::map<std::string, long long> parse_named_numbers(const std::string& name, const std::string& v,
+                                                     const std::vector<std::string>& allowed, long long lo,
+                                                     long long hi) {
+    std::map<std::string, long long> out;
+    for (const auto& item : split_list(v)) {
+        auto colon = item.find(':');
+        if (colon == std::string::npos) fail(name, "must be a list such as A:25,B:25,C:25,D:25", item);
+        std::string key = item.substr(0, colon);
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+            fail(name, "names must be among A, B, C, D" + std::string(allowed.size() > 4 ? " and pool" : ""), key);
+        if (out.count(key)) fail(name, "names each account once", key);
+        out[key] = parse_int(name, item.substr(colon + 1), lo, hi);
+    }
+    return out;
+}
+
+}  // namespace
+
+void market_from(config& c, const std::function<const std::string*(const char*)>& get) {
+    if (auto v = get("MARKET_SHARES")) {
+        auto parts = parse_named_numbers("MARKET_SHARES", *v, {"A", "B", "C", "D", "pool"}, 0, 1000000);
+        long long sum = 0;
+        c.market_shares.clear();
+        for (auto& [k, n] : parts) {
+            sum += n;
+            c.market_shares[k] = static_cast<int>(n);
+        }
+        if (sum <= 0) fail("MARKET_SHARES", "shares must add up to more than 0", *v);
+    }
+    if (auto v = get("MARKET_CURRENCY")) {
+        bool ok = v->size() == 3;
+        for (char ch : *v) ok = ok && ch >= 'A' && ch <= 'Z';
+        if (!ok) fail("MARKET_CURRENCY", "must be an ISO 4217 code such as KRW", *v);
+        c.market_currency = *v;
+    }
+    constexpr long long max_price = 1000000000;
+    if (auto v = get("MARKET_PRICE_FLOOR")) c.market_price_floor = parse_int("MARKET_PRICE_FLOOR", *v, 0, max_price);
+    if (auto v = get("MARKET_PRICE_CEILING"))
+        c.market_price_ceiling = parse_int("MARKET_PRICE_CEILING", *v, 0, max_price);
+    if (c.market_price_ceiling < c.market_price_floor)
+        fail("MARKET_PRICE_CEILING", "must not be below MARKET_PRICE_FLOOR", std::to_string(c.market_price_ceiling));
+    if (c.market_price_ceiling - c.market_price_floor >= (1LL << 22))
+        fail("MARKET_PRICE_CEILING", "the price range may span at most 4194304 prices", std::to_string(c.market_price_ceiling));
+    if (auto v = get("MARKET_CREDIT_LIMIT"))
+        c.market_credit_limit = parse_int("MARKET_CREDIT_LIMIT", *v, 0, 1000000000000LL);
+    auto in_range = [&](const char* name, long long& out) {
+        if (auto v = get(name)) {
+            if (v->empty() || *v == "off") {
+                out = -1;
+                return;
+            }
+            out = parse_int(name, *v, c.market_price_floor, c.market_price_ceiling);
+        } else if (out >= 0) {
+            out = std::clamp(out, c.market_price_floor, c.market_price_ceiling);
+        }
+    };
+    in_range("MARKET_POOL_PRICE_AT_EMPTY", c.market_pool_price_at_empty);
+    in_range("MARKET_POOL_PRICE_AT_FULL", c.market_pool_price_at_full);
+    if ((c.market_pool_price_at_empty < 0) != (c.market_pool_price_at_full < 0))
+        fail("MARKET_POOL_PRICE_AT_FULL", "set both pool prices, or neither (off)", "");
+    if (auto v = get("SOC_FLOOR")) c.soc_floor = static_cast<int>(parse_int("SOC_FLOOR", *v, 0, 100));
+    c.market_enforce = c.auth_enabled;  // AUTH=off keeps the seed's relays exactly
+    if (auto v = get("MARKET_ENFORCE")) c.market_enforce = parse_switch("MARKET_ENFORCE", *v, "on", "off");
+    if (auto v = get("MARKET_EXEMPT")) {
+        c.market_exempt = {};
+        for (const auto& item : split_list(*v)) {
+            if (item.size() != 1 || item[0] < 'A' || item[0] > 'D')
+                fail("MARKET_EXEMPT", "must be a comma list of households among A, B, C, D", item);
+            c.market_exempt[static_cast<std::size_t>(item[0] - 'A')] = true;
+        }
+    }
+    if (auto v = get("HOUSEHOLD_NOMINAL_W")) {
+        if (v->find(':') == std::string::npos) {
+            double w = parse_positive("HOUSEHOLD_NOMINAL_W", *v);
+            c.household_nominal_w = {w, w, w, w};
+        } else {
+            for (const auto& item : split_list(*v)) {
+                auto colon = item.find(':');
+                std::string key = colon == std::string::npos ? item : item.substr(0, colon);
+                if (colon == std::string::npos || key.size() != 1 || key[0] < 'A' || key[0] > 'D')
+                    fail("HOUSEHOLD_NOMINAL_W", "must be one wattage or a list such as A:500,B:800,C:500,D:500", item);
+                c.household_nominal_w[static_cast<std::size_t>(key[0] - 'A')] =
+                    parse_positive("HOUSEHOLD_NOMINAL_W", item.substr(colon + 1));
+            }
+        }
+    }
 }
 
 config from_variables(const variables& vars) {
@@ -185,6 +278,7 @@ config from_variables(const variables& vars) {
     if (c.tls_cert_file.empty() != c.tls_key_file.empty())
         fail(c.tls_cert_file.empty() ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
              "TLS needs both TLS_CERT_FILE and TLS_KEY_FILE", c.tls_cert_file.empty() ? "" : c.tls_key_file);
+    market_from(c, get);
     if (auto v = get("MAX_BODY_BYTES"))
         c.max_body_bytes = static_cast<std::size_t>(parse_int("MAX_BODY_BYTES", *v, 64, 1LL << 30));
     if (auto v = get("HTTP_READ_TIMEOUT_S"))

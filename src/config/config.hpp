@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <stdexcept>
+#include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -94,6 +96,19 @@ struct config {
     std::string tls_key_file;
     bool tls() const { return !tls_cert_file.empty(); }
 
+    // the market (issue 13; docs/market.md)
+    std::map<std::string, int> market_shares{{"A", 25}, {"B", 25}, {"C", 25}, {"D", 25}};  // MARKET_SHARES
+    std::string market_currency = "KRW";          // MARKET_CURRENCY (ISO 4217)
+    long long market_price_floor = 1;             // MARKET_PRICE_FLOOR, minor units per kWh
+    long long market_price_ceiling = 1000;        // MARKET_PRICE_CEILING
+    long long market_credit_limit = 0;            // MARKET_CREDIT_LIMIT: a buyer's money may go this far below 0
+    long long market_pool_price_at_empty = 400;   // MARKET_POOL_PRICE_AT_EMPTY (-1: off)
+    long long market_pool_price_at_full = 100;    // MARKET_POOL_PRICE_AT_FULL (-1: off)
+    int soc_floor = 10;                           // SOC_FLOOR %: every relay off at or below (with enforcement)
+    bool market_enforce = true;                   // MARKET_ENFORCE=on|off; default on, off with AUTH=off
+    std::array<bool, 4> market_exempt{};          // MARKET_EXEMPT: households never switched off for balance
+    std::array<double, 4> household_nominal_w{500, 500, 500, 500};  // HOUSEHOLD_NOMINAL_W
+
     engineio_settings engineio;
 
     bool uses_mysql() const { return !db_host.empty(); }
@@ -111,6 +126,10 @@ variables read_environment();
 
 // Every variable solgrid reads, for validation and for `.env.example`.
 const std::vector<std::string>& known_variables();
+
+// The MARKET_*, SOC_FLOOR and HOUSEHOLD_NOMINAL_W part of from_variables
+// (after AUTH is read: enforcement defaults to AUTH).
+void market_from(config& c, const std::function<const std::string*(const char*)>& get);
 
 // Builds and validates the typed config; unknown names are ignored.
 config from_variables(const variables& vars);

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace solgrid::domain {
 
@@ -53,6 +54,10 @@ class notifier {
 public:
     virtual ~notifier() = default;
     virtual void publish(const std::string& event, const boost::json::value& payload) = 0;
+    // To the clients in any of `rooms` ("household:A", "role:operator");
+    // empty `rooms`: to everyone, as publish().
+    virtual void publish_to(const std::vector<std::string>& rooms, const std::string& event,
+                            const boost::json::value& payload) = 0;
 };
 
 }  // namespace solgrid::domain

@@ -55,6 +55,7 @@ asio::awaitable<ingest_result> sensor_ingest::ingest(sensor_post post, std::stri
     out.stored = co_await readings_.record(post.value);
     if (monitor_) monitor_->seen(std::move(from));
     if (post.relays) relays_.report(*post.relays);
+    if (market_) market_->on_reading(out.stored.at, out.stored.value, {});
     out.desired = relays_.desired();
     co_return out;
 }

@@ -11,6 +11,7 @@
 
 #include "domain/device_gateway.hpp"
 #include "domain/device_monitor.hpp"
+#include "domain/market/market_service.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 
@@ -40,9 +41,11 @@ struct ingest_result {
 
 class sensor_ingest {
 public:
-    // `monitor` may be null (a server without device tracking, in tests).
-    sensor_ingest(readings_service& readings, relay_service& relays, device_monitor* monitor)
-        : readings_(readings), relays_(relays), monitor_(monitor) {}
+    // `monitor` may be null (a server without device tracking, in tests);
+    // `market` too (no settlement): each stored reading is handed to it.
+    sensor_ingest(readings_service& readings, relay_service& relays, device_monitor* monitor,
+                  market::market_service* market = nullptr)
+        : readings_(readings), relays_(relays), monitor_(monitor), market_(market) {}
 
     // `from` is the poster's address (shown on the device status).
     asio::awaitable<ingest_result> ingest(sensor_post post, std::string from);
@@ -55,6 +58,7 @@ private:
     readings_service& readings_;
     relay_service& relays_;
     device_monitor* monitor_;
+    market::market_service* market_;
 };
 
 }  // namespace solgrid::domain

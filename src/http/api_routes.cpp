@@ -106,6 +106,28 @@ void add_api_routes(router& r, api_context ctx) {
                 co_return error(http::status::forbidden, why, std::string(1, letter), rc.req.version());
             }
         }
+        // The market's delivery rule (issue 13): a relay the market holds off
+        // (energy balance 0, SoC at its floor) is not switched on: 409.
+        if (c->relay_block) {
+            for (std::size_t i = 0; i < patch.on.size(); ++i) {
+                if (!patch.on[i] || !*patch.on[i]) continue;
+                auto why = c->relay_block(i);
+                if (!why) continue;
+                std::string letter(1, domain::household_names[i]);
+                std::string message = *why == "soc_floor"
+                                          ? "relay " + letter + " stays off: the battery is at or below its SoC floor"
+                                          : "relay " + letter + " stays off: household " + letter +
+                                                "'s energy balance is 0 Wh; buy energy on the market first";
+                if (c->audit) {
+                    auto note = c->audit(rc, "relay.update", change, "denied", message);
+                    co_await std::move(note);
+                }
+                co_return json(http::status::conflict,
+                               boost::json::object{{"success", false}, {"error", message}, {"field", letter},
+                                                   {"reason", *why}},
+                               rc.req.version());
+            }
+        }
         auto update = c->relays.update(patch, "api");  // storage_unavailable: nothing changes, 503
         co_await std::move(update);
         if (c->audit) {

@@ -25,6 +25,9 @@ struct api_context {
     std::function<asio::awaitable<void>(const request_context&, std::string action, std::string target,
                                         std::string outcome, std::string detail)>
         audit;
+    // Why relay i may not be switched on now ("energy_balance", "soc_floor"),
+    // from the market (unset: no market rule).
+    std::function<std::optional<std::string>(std::size_t)> relay_block;
 };
 
 // A sensor POST body (strict JSON: a repeated key is refused, naming it)

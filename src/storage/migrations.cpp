@@ -126,6 +126,30 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " energy_wh INTEGER NOT NULL,"
             " money INTEGER NOT NULL)",
         },
+        {
+            // The market's orders (issue 13; docs/market.md "The market
+            // service"): one row per order with its fill state; the open
+            // ones are the book a restart rebuilds. Ids are given by the
+            // market in time order. Trades reference their orders.
+            "CREATE TABLE IF NOT EXISTS market_orders ("
+            " id INTEGER PRIMARY KEY CHECK (id > 0),"
+            " household TEXT NOT NULL CHECK (household IN ('A', 'B', 'C', 'D', 'pool')),"
+            " side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),"
+            " energy_wh INTEGER NOT NULL CHECK (energy_wh > 0),"
+            " filled_wh INTEGER NOT NULL CHECK (filled_wh >= 0 AND filled_wh <= energy_wh),"
+            " price INTEGER NOT NULL CHECK (price >= 0),"
+            " tif TEXT NOT NULL CHECK (tif IN ('gtc', 'ioc')),"
+            " status TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled', 'expired')),"
+            " reason TEXT NOT NULL,"
+            " expires_at TEXT NULL,"
+            " created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS idx_market_orders_status ON market_orders (status, id)",
+            "CREATE INDEX IF NOT EXISTS idx_market_orders_household ON market_orders (household, id)",
+            "ALTER TABLE trade_history ADD COLUMN buy_order_id INTEGER NULL",
+            "ALTER TABLE trade_history ADD COLUMN sell_order_id INTEGER NULL",
+            "CREATE INDEX IF NOT EXISTS idx_trade_history_created ON trade_history (created_at)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -257,6 +281,34 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " energy_wh BIGINT NOT NULL,"
             " money BIGINT NOT NULL)"
             " ENGINE=InnoDB",
+        },
+        {
+            // As SQLite's step 6.
+            "CREATE TABLE IF NOT EXISTS market_orders ("
+            " id BIGINT NOT NULL PRIMARY KEY,"
+            " household VARCHAR(4) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " side VARCHAR(4) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " energy_wh BIGINT NOT NULL,"
+            " filled_wh BIGINT NOT NULL,"
+            " price BIGINT NOT NULL,"
+            " tif VARCHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " status VARCHAR(9) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " reason VARCHAR(24) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " expires_at DATETIME(3) NULL,"
+            " created_at DATETIME(3) NOT NULL,"
+            " updated_at DATETIME(3) NOT NULL,"
+            " INDEX idx_market_orders_status (status, id),"
+            " INDEX idx_market_orders_household (household, id),"
+            " CONSTRAINT chk_market_orders_id CHECK (id > 0),"
+            " CONSTRAINT chk_market_orders_household CHECK (household IN ('A', 'B', 'C', 'D', 'pool')),"
+            " CONSTRAINT chk_market_orders_side CHECK (side IN ('buy', 'sell')),"
+            " CONSTRAINT chk_market_orders_energy CHECK (energy_wh > 0 AND filled_wh >= 0 AND filled_wh <= energy_wh),"
+            " CONSTRAINT chk_market_orders_price CHECK (price >= 0),"
+            " CONSTRAINT chk_market_orders_tif CHECK (tif IN ('gtc', 'ioc')),"
+            " CONSTRAINT chk_market_orders_status CHECK (status IN ('open', 'filled', 'cancelled', 'expired')))"
+            " ENGINE=InnoDB",
+            "ALTER TABLE trade_history ADD COLUMN buy_order_id BIGINT NULL, ADD COLUMN sell_order_id BIGINT NULL,"
+            " ADD INDEX idx_trade_history_created (created_at)",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;

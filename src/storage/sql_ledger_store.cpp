@@ -5,44 +5,85 @@
 
 #include <soci/soci.h>
 
+#include <map>
+
 namespace solgrid::storage {
 
 namespace market = domain::market;
 
+std::pair<std::int64_t, std::int64_t> append_ledger_entries(soci::session& s, dialect d,
+                                                            const std::vector<market::ledger_draft>& drafts,
+                                                            std::vector<market::ledger_entry>* appended) {
+    if (drafts.empty()) return {0, 0};
+    for (const auto& dr : drafts)
+        if (auto why = market::check(dr)) throw domain::storage_refused(*why);
+    long long last_id = 0;
+    std::string last_hash;
+    s << std::string("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1") +
+             (d == dialect::mysql ? " FOR UPDATE" : ""),
+        soci::into(last_id), soci::into(last_hash);
+    if (!s.got_data()) {
+        last_id = 0;
+        last_hash = market::genesis_hash;
+    }
+    // Bulk statements (one prepared statement per table, bound to vectors):
+    // a group commit of many trades costs a few statements, not a few per trade.
+    std::vector<long long> ids, est;
+    std::vector<std::string> ats, kinds, refs, prevs, hashes;
+    std::vector<long long> p_entry, p_energy, p_money;
+    std::vector<std::string> p_account;
+    std::map<std::string, std::pair<long long, long long>> deltas;
+    const std::int64_t first = last_id + 1;
+    for (const auto& dr : drafts) {
+        auto e = market::chain(dr, last_id + 1, last_hash);
+        last_id = e.id;
+        last_hash = e.hash;
+        ids.push_back(e.id);
+        ats.push_back(to_db_time(e.at));
+        kinds.emplace_back(market::to_string(e.kind));
+        refs.push_back(e.reference);
+        est.push_back(e.estimated ? 1 : 0);
+        prevs.push_back(e.prev_hash);
+        hashes.push_back(e.hash);
+        for (const auto& p : e.postings) {
+            p_entry.push_back(e.id);
+            p_account.push_back(p.account);
+            p_energy.push_back(p.energy_wh);
+            p_money.push_back(p.money);
+            auto& x = deltas[p.account];
+            x.first += p.energy_wh;
+            x.second += p.money;
+        }
+        if (appended) appended->push_back(std::move(e));
+    }
+    s << "INSERT INTO ledger_entries (id, at, kind, reference, estimated, prev_hash, hash)"
+         " VALUES (:id, :at, :k, :r, :est, :p, :h)",
+        soci::use(ids), soci::use(ats), soci::use(kinds), soci::use(refs), soci::use(est), soci::use(prevs),
+        soci::use(hashes);
+    s << "INSERT INTO ledger_postings (entry_id, account, energy_wh, money) VALUES (:id, :a, :e, :m)",
+        soci::use(p_entry), soci::use(p_account), soci::use(p_energy), soci::use(p_money);
+    for (auto& [account, delta] : deltas) {
+        if (delta.first == 0 && delta.second == 0) continue;
+        int n = 0;
+        std::string a = account;
+        s << "SELECT COUNT(*) FROM market_accounts WHERE account = :a", soci::use(a), soci::into(n);
+        if (n == 0)
+            s << "INSERT INTO market_accounts (account, energy_wh, money) VALUES (:a, :e, :m)", soci::use(a),
+                soci::use(delta.first), soci::use(delta.second);
+        else
+            s << "UPDATE market_accounts SET energy_wh = energy_wh + :e, money = money + :m WHERE account = :a",
+                soci::use(delta.first), soci::use(delta.second), soci::use(a);
+    }
+    return {first, last_id};
+}
+
 asio::awaitable<market::ledger_entry> sql_ledger_store::append(market::ledger_draft d) {
     if (auto why = market::check(d)) throw domain::storage_refused(*why);
-    const bool mysql = db_.kind() == dialect::mysql;
-    return db_.write_alone<market::ledger_entry>([d = std::move(d), mysql](soci::session& s) {
-        long long last_id = 0;
-        std::string last_hash;
-        s << std::string("SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1") + (mysql ? " FOR UPDATE" : ""),
-            soci::into(last_id), soci::into(last_hash);
-        if (!s.got_data()) {
-            last_id = 0;
-            last_hash = market::genesis_hash;
-        }
-        auto e = market::chain(d, last_id + 1, last_hash);
-        long long id = e.id;
-        std::string at = to_db_time(e.at), kind(market::to_string(e.kind));
-        int estimated = e.estimated ? 1 : 0;
-        s << "INSERT INTO ledger_entries (id, at, kind, reference, estimated, prev_hash, hash)"
-             " VALUES (:id, :at, :k, :r, :est, :p, :h)",
-            soci::use(id), soci::use(at), soci::use(kind), soci::use(e.reference), soci::use(estimated),
-            soci::use(e.prev_hash), soci::use(e.hash);
-        for (const auto& p : e.postings) {
-            long long energy = p.energy_wh, money = p.money;
-            s << "INSERT INTO ledger_postings (entry_id, account, energy_wh, money) VALUES (:id, :a, :e, :m)",
-                soci::use(id), soci::use(p.account), soci::use(energy), soci::use(money);
-            int n = 0;
-            s << "SELECT COUNT(*) FROM market_accounts WHERE account = :a", soci::use(p.account), soci::into(n);
-            if (n == 0)
-                s << "INSERT INTO market_accounts (account, energy_wh, money) VALUES (:a, :e, :m)",
-                    soci::use(p.account), soci::use(energy), soci::use(money);
-            else
-                s << "UPDATE market_accounts SET energy_wh = energy_wh + :e, money = money + :m WHERE account = :a",
-                    soci::use(energy), soci::use(money), soci::use(p.account);
-        }
-        return e;
+    const dialect kind = db_.kind();
+    return db_.write_alone<market::ledger_entry>([d = std::move(d), kind](soci::session& s) {
+        std::vector<market::ledger_entry> out;
+        append_ledger_entries(s, kind, {d}, &out);
+        return out.front();
     });
 }
 

@@ -15,6 +15,15 @@
 
 namespace solgrid::storage {
 
+// Chains `drafts` after the current head and stores them with their postings
+// and the balance changes, inside the caller's transaction (which must hold
+// the write lock: SQLite's writer, or FOR UPDATE on MySQL's head row).
+// Returns the first and last ids ({0, 0} for none); `appended` gets the
+// entries as stored when not null. Throws storage_refused for a bad draft.
+std::pair<std::int64_t, std::int64_t> append_ledger_entries(soci::session& s, dialect d,
+                                                            const std::vector<domain::market::ledger_draft>& drafts,
+                                                            std::vector<domain::market::ledger_entry>* appended);
+
 class sql_ledger_store final : public domain::market::ledger_store {
 public:
     explicit sql_ledger_store(database& db) : db_(db) {}

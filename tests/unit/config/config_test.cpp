@@ -96,3 +96,60 @@ TEST(Config, AccessControlSettings) {
     EXPECT_EQ(c.session_ttl, std::chrono::hours(2));
     EXPECT_EQ(c.login_max_failures, 3);
 }
+
+TEST(Config, MarketSettings) {
+    auto d = from_variables({});
+    EXPECT_EQ(d.market_shares, (std::map<std::string, int>{{"A", 25}, {"B", 25}, {"C", 25}, {"D", 25}}));
+    EXPECT_EQ(d.market_currency, "KRW");
+    EXPECT_TRUE(d.market_enforce);  // AUTH on by default
+    EXPECT_FALSE(from_variables({{"AUTH", "off"}}).market_enforce);  // the seed's relays exactly
+    EXPECT_TRUE(from_variables({{"AUTH", "off"}, {"MARKET_ENFORCE", "on"}}).market_enforce);
+    auto c = from_variables({{"MARKET_SHARES", "A:40,B:20,C:20,pool:20"},
+                             {"MARKET_CURRENCY", "EUR"},
+                             {"MARKET_PRICE_FLOOR", "5"},
+                             {"MARKET_PRICE_CEILING", "50"},
+                             {"MARKET_CREDIT_LIMIT", "1000"},
+                             {"MARKET_POOL_PRICE_AT_EMPTY", "40"},
+                             {"MARKET_POOL_PRICE_AT_FULL", "10"},
+                             {"SOC_FLOOR", "15"},
+                             {"MARKET_EXEMPT", "B,D"},
+                             {"HOUSEHOLD_NOMINAL_W", "A:300,B:800"}});
+    EXPECT_EQ(c.market_shares, (std::map<std::string, int>{{"A", 40}, {"B", 20}, {"C", 20}, {"pool", 20}}));
+    EXPECT_EQ(c.market_currency, "EUR");
+    EXPECT_EQ(c.market_price_floor, 5);
+    EXPECT_EQ(c.market_price_ceiling, 50);
+    EXPECT_EQ(c.market_credit_limit, 1000);
+    EXPECT_EQ(c.market_pool_price_at_empty, 40);
+    EXPECT_EQ(c.market_pool_price_at_full, 10);
+    EXPECT_EQ(c.soc_floor, 15);
+    EXPECT_EQ(c.market_exempt, (std::array<bool, 4>{false, true, false, true}));
+    EXPECT_EQ(c.household_nominal_w, (std::array<double, 4>{300, 800, 500, 500}));
+    EXPECT_EQ(from_variables({{"HOUSEHOLD_NOMINAL_W", "250"}}).household_nominal_w, (std::array<double, 4>{250, 250, 250, 250}));
+    // Pool prices outside the (default) bounds are clamped only when defaulted; given ones are checked.
+    auto pool_off = from_variables({{"MARKET_POOL_PRICE_AT_EMPTY", "off"}, {"MARKET_POOL_PRICE_AT_FULL", "off"}});
+    EXPECT_EQ(pool_off.market_pool_price_at_empty, -1);
+    for (auto [name, value] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"MARKET_SHARES", "A:25,E:25"},
+             {"MARKET_SHARES", "A:0,B:0"},
+             {"MARKET_SHARES", "A:25,A:25"},
+             {"MARKET_SHARES", "A25"},
+             {"MARKET_CURRENCY", "won"},
+             {"MARKET_PRICE_CEILING", "0"},
+             {"MARKET_PRICE_FLOOR", "-1"},
+             {"MARKET_CREDIT_LIMIT", "-5"},
+             {"MARKET_POOL_PRICE_AT_EMPTY", "5000"},
+             {"MARKET_POOL_PRICE_AT_FULL", "off"},
+             {"SOC_FLOOR", "101"},
+             {"MARKET_ENFORCE", "maybe"},
+             {"MARKET_EXEMPT", "A,pool"},
+             {"HOUSEHOLD_NOMINAL_W", "A:0"},
+             {"HOUSEHOLD_NOMINAL_W", "E:100"}}) {
+        try {
+            from_variables({{name, value}});
+            ADD_FAILURE() << name << "=" << value << " was accepted";
+        } catch (const config_error& e) {
+            EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(from_variables({{"MARKET_PRICE_FLOOR", "0"}, {"MARKET_PRICE_CEILING", "5000000"}}), config_error);
+}

@@ -38,6 +38,12 @@ public:
         std::lock_guard lock(mutex);
         events.emplace_back(event, payload);
     }
+    void publish_to(const std::vector<std::string>& to, const std::string& event,
+                    const boost::json::value& payload) override {
+        std::lock_guard lock(mutex);
+        events.emplace_back(event, payload);
+        rooms.emplace_back(event, to);
+    }
     std::vector<boost::json::value> of(const std::string& name) const {
         std::lock_guard lock(mutex);
         std::vector<boost::json::value> out;
@@ -47,6 +53,7 @@ public:
     }
     mutable std::mutex mutex;
     std::vector<std::pair<std::string, boost::json::value>> events;
+    std::vector<std::pair<std::string, std::vector<std::string>>> rooms;  // publish_to's, in order
 };
 
 

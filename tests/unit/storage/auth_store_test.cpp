@@ -365,8 +365,9 @@ TEST_P(AuthMigration, Step4AddsTheTablesToAnExistingDatabaseAndIsIdempotent) {
     {
         // A database as version 3 left it: no access-control tables, a reading.
         storage::database db(o);
-        run(ioc, db.write_alone<int>([](soci::session& s) {
+        run(ioc, db.write_alone<int>([is_mysql = GetParam() == backend::mysql](soci::session& s) {
             for (auto t : {"audit_log", "api_tokens", "auth_sessions", "users"}) s << std::string("DROP TABLE ") + t;
+            test_support::undo_market_orders_step(s, is_mysql);
             s << "UPDATE schema_version SET version = 3";
             s << "INSERT INTO sun_data_realtime (soc, solar_w, lux, created_at)"
                  " VALUES (55, 100, 2000, '2026-11-29 09:00:00.000')";

@@ -393,6 +393,7 @@ TEST_P(HistoryMigration, HoursRolledUpBeforeCoverageWasRecordedReadAsUnknown) {
                                          soci::session& s) {
             if (mysql) s << "ALTER TABLE sun_data_hourly DROP CONSTRAINT chk_hourly_coverage";
             s << "ALTER TABLE sun_data_hourly DROP COLUMN coverage_s";
+            test_support::undo_market_orders_step(s, mysql);
             s << "UPDATE schema_version SET version = 2";
             std::string at = hs;
             s << "INSERT INTO sun_data_hourly (hour_start, samples, soc_avg, soc_min, soc_max, solar_w_avg,"

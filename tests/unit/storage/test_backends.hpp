@@ -101,6 +101,20 @@ struct test_database {
 };
 
 
+// Undoes migration step 6 (the market's orders and trade_history's order
+// ids), for tests that rewind schema_version to an older step.
+inline void undo_market_orders_step(soci::session& s, bool mysql) {
+    s << "DROP TABLE market_orders";
+    if (mysql) {
+        s << "ALTER TABLE trade_history DROP INDEX idx_trade_history_created, DROP COLUMN buy_order_id,"
+             " DROP COLUMN sell_order_id";
+    } else {
+        s << "DROP INDEX idx_trade_history_created";
+        s << "ALTER TABLE trade_history DROP COLUMN buy_order_id";
+        s << "ALTER TABLE trade_history DROP COLUMN sell_order_id";
+    }
+}
+
 // Fixture base: GetParam() picks the backend; db() is opened in SetUp.
 class backend_test : public ::testing::TestWithParam<backend> {
 protected:
