@@ -186,8 +186,13 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     }
     await bob.page.reload();
     await waitAttr(bob.page, 'market-balance-money', 'value', '100000');
-    // B has money but no energy yet: blocked until it buys some.
+    // B has money but no energy yet: blocked until it buys some; switching its relay on is
+    // refused by the server (409), and the page says so.
     await bob.page.waitForSelector('[data-testid="household-blocked-B"][data-reason="energy_balance"]');
+    await bob.page.waitForSelector('[data-testid="household-B"][data-state="off"]');
+    await bob.page.click('[data-testid="relay-switch-B"]');
+    await bob.page.waitForSelector('.households + .error-line:has-text("409")');
+    assert.equal(await attr(bob.page, '[data-testid="household-B"]', 'data-state'), 'off');
 
     const { page } = alice;
     const price = market.price_floor + 50;
@@ -204,6 +209,9 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     await waitAttr(page, 'market-balance-energy', 'value', '4750');
     await waitAttr(bob.page, 'market-balance-energy', 'value', '250');
     await bob.page.waitForSelector('[data-testid="household-blocked-B"]', { state: 'detached' });
+    // With energy bought, B may switch its relay on.
+    await bob.page.click('[data-testid="relay-switch-B"]');
+    await bob.page.waitForSelector('[data-testid="household-B"][data-state="on"]');
     // Alice's card of B follows too (the accounts are read again after a trade).
     await page.waitForSelector('[data-testid="household-account-B"][data-energy="250"]');
     assert.ok(Number(await attr(bob.page, '[data-testid="trade-chart"]', 'data-points')) >= 1);
