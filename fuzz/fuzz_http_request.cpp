@@ -5,7 +5,7 @@
 // requests per connection while both sides keep it alive (pipelining), and
 // every request that parses goes through http_api::router::dispatch with the
 // real routes (add_api_routes, add_auth_routes, add_device_routes,
-// add_history_routes and the static-file fallback over a temporary
+// add_history_routes, add_market_routes and the static-file fallback over a temporary
 // frontend/dist) behind the access guard as `serve` runs it with AUTH on
 // (Cookie and Authorization parsed, sessions and tokens looked up, origin
 // checks, roles, rate limits, the audit log), backed by in-memory
@@ -33,6 +33,7 @@
 #include "http/auth_routes.hpp"
 #include "http/device_routes.hpp"
 #include "http/history_routes.hpp"
+#include "http/market_routes.hpp"
 #include "http/static_files.hpp"
 #include "net/http_server.hpp"  // server_options: the parser limits the server uses
 
@@ -266,6 +267,102 @@ struct memory_relays final : domain::relay_store {
     }
 };
 
+// The market's orders, trades and ledger in memory (market_store and
+// ledger_store). Only "down" fails them (the market writes rows it checked,
+// so a CHECK refusal has nothing to model), and load() always works: after a
+// failed commit the market rebuilds at once instead of waiting on a timer
+// for a database that stays down until the next request.
+void market_gate() {
+    if (storage == storage_mode::down) throw domain::storage_unavailable("fuzz: database down");
+}
+
+struct memory_market final : domain::market::market_store, domain::market::ledger_store {
+    std::vector<domain::market::order_record> orders_;
+    std::vector<domain::market::trade_record> trades_;
+    std::vector<domain::market::ledger_entry> entries_;
+    domain::market::balances balances_;
+
+    asio::awaitable<std::pair<std::int64_t, std::int64_t>> commit(domain::market::market_batch b) override {
+        market_gate();
+        for (auto& o : b.new_orders) orders_.push_back(o);
+        for (auto& o : b.changed_orders)
+            for (auto& x : orders_)
+                if (x.id == o.id) x = o;
+        for (auto& t : b.trades) trades_.push_back(t);
+        std::pair<std::int64_t, std::int64_t> ids{0, 0};
+        for (auto& d : b.entries) {
+            if (domain::market::check(d)) std::abort();  // the market only ever writes balanced entries
+            auto e = entries_.empty() ? domain::market::chain(d, std::nullopt) : domain::market::chain(d, entries_.back());
+            domain::market::add_postings(balances_, e);
+            if (!ids.first) ids.first = e.id;
+            ids.second = e.id;
+            entries_.push_back(std::move(e));
+        }
+        co_return ids;
+    }
+    asio::awaitable<domain::market::market_snapshot> load() override {
+        domain::market::market_snapshot s;
+        for (auto& o : orders_)
+            if (o.status == domain::market::record_status::open) s.open_orders.push_back(o);
+        s.accounts = balances_;
+        s.max_order_id = orders_.empty() ? 0 : orders_.back().id;
+        s.max_trade_id = trades_.empty() ? 0 : trades_.back().id;
+        s.ledger_head_id = entries_.empty() ? 0 : entries_.back().id;
+        co_return s;
+    }
+    asio::awaitable<std::vector<domain::market::order_record>> orders(std::optional<std::string> household,
+                                                                     bool open_only, std::size_t limit) override {
+        market_gate();
+        std::vector<domain::market::order_record> out;
+        for (auto it = orders_.rbegin(); it != orders_.rend() && out.size() < limit; ++it)
+            if ((!household || it->household == *household) &&
+                (!open_only || it->status == domain::market::record_status::open))
+                out.push_back(*it);
+        co_return out;
+    }
+    asio::awaitable<std::optional<domain::market::order_record>> order(std::int64_t id) override {
+        market_gate();
+        for (auto& o : orders_)
+            if (o.id == id) co_return o;
+        co_return std::nullopt;
+    }
+    asio::awaitable<std::vector<domain::market::trade_record>> trades(domain::market::trade_query q) override {
+        market_gate();
+        std::vector<domain::market::trade_record> out;
+        for (auto& t : trades_)
+            if (t.at >= q.from && t.at < q.to && (!q.household || t.buyer == *q.household || t.seller == *q.household))
+                out.push_back(t);
+        co_return out;
+    }
+    asio::awaitable<std::vector<domain::market::posting_row>> postings(std::string holder, domain::time_point from,
+                                                                      domain::time_point to) override {
+        market_gate();
+        std::vector<domain::market::posting_row> out;
+        for (auto& e : entries_)
+            for (auto& p : e.postings)
+                if (p.account == holder && e.at >= from && e.at < to)
+                    out.push_back({e.at, e.kind, e.estimated, p.energy_wh, p.money});
+        co_return out;
+    }
+    asio::awaitable<domain::market::ledger_entry> append(domain::market::ledger_draft d) override {
+        auto op = commit({{}, {}, {}, {d}});
+        co_await std::move(op);
+        co_return entries_.back();
+    }
+    asio::awaitable<std::vector<domain::market::ledger_entry>> entries_after(std::int64_t after,
+                                                                            std::size_t limit) override {
+        market_gate();
+        std::vector<domain::market::ledger_entry> out;
+        for (auto& e : entries_)
+            if (e.id > after && out.size() < limit) out.push_back(e);
+        co_return out;
+    }
+    asio::awaitable<domain::market::balances> current_balances() override {
+        market_gate();
+        co_return balances_;
+    }
+};
+
 // Every event must be one the clients can read: serialisable JSON.
 struct checking_notifier final : domain::notifier {
     void publish(const std::string& event, const boost::json::value& payload) override {
@@ -420,12 +517,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     domain::readings_service readings(store, events);
     domain::relay_service relays(relay_rows, events);
     domain::device_monitor monitor(events, std::chrono::milliseconds(2000), 5);
-    domain::sensor_ingest ingest(readings, relays, &monitor);
+    // The market: households A and B hold energy and money, one order rests.
+    memory_market market_rows;
+    for (auto [h, wh, money] : {std::tuple{"A", 5000, 100000}, std::tuple{"B", 2000, 50000}})
+        market_rows.entries_.push_back(domain::market::chain(
+            {domain::market::entry_kind::adjustment, now, "fuzz", false, {{h, wh, money}, {"adjustment", -wh, -money}}},
+            market_rows.entries_.empty() ? std::nullopt : std::optional(market_rows.entries_.back())));
+    market_rows.balances_ = {{"A", {5000, 100000}}, {"B", {2000, 50000}}, {"adjustment", {-7000, -150000}}};
+    market_rows.orders_.push_back({1, "A", domain::market::side::sell, 1000, 0, 150, domain::market::time_in_force::gtc,
+                                   domain::market::record_status::open, domain::market::end_reason::none, std::nullopt,
+                                   now, now});
+    domain::market::market_settings market_settings;
+    market_settings.update_interval = std::chrono::milliseconds(0);  // no timer left in the io_context
+    domain::market::market_service market(market_rows, market_rows, events, market_settings);
+    market.set_relays({[&relays] { return relays.current(); }, {}});
+    domain::sensor_ingest ingest(readings, relays, &monitor, &market);
     domain::history_service history(store, domain::history_settings{});
     {
         auto warm = [&]() -> asio::awaitable<void> {
             co_await readings.warm_up();
             co_await relays.warm_up();
+            co_await market.warm_up();
         };
         asio::co_spawn(ioc, warm(), [](std::exception_ptr e) {
             if (e) std::abort();
@@ -464,10 +576,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return auth.audit(rc.who ? rc.who->actor() : "anonymous", rc.address(), std::move(action), std::move(target),
                           std::move(outcome), std::move(detail));
     };
+    api.relay_block = [&market](std::size_t i) { return market.relay_block(i); };
     http_api::add_api_routes(router, api);
     http_api::add_auth_routes(router, {&auth, std::chrono::hours(1)});
     http_api::add_device_routes(router, {relays, monitor, nullptr, ""});
     http_api::add_history_routes(router, {history, readings, 10000.0});
+    http_api::add_market_routes(router, {market});
     router.fallback([](http_api::request_context& rc) -> asio::awaitable<net::response> {
         co_return files->serve(rc.req, rc.path);
     });

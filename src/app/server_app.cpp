@@ -235,7 +235,7 @@ int run_server(const config::config& cfg) {
         };
     api.relay_block = [&market](std::size_t i) { return market.relay_block(i); };
     http_api::add_api_routes(router, api);
-    http_api::add_market_routes(router, {market});
+    http_api::add_market_routes(router, {market, std::chrono::hours(cfg.utc_offset_hours)});
     http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl, cfg.public_read});
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});

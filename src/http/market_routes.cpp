@@ -129,7 +129,8 @@ response csv_response(const request_context& rc, std::string body, const std::st
     return res;
 }
 
-std::string day_of(domain::time_point t) { return domain::to_iso8601(t).substr(0, 10); }
+// The local calendar day (UTC_OFFSET_HOURS) of an instant, as YYYY-MM-DD.
+std::string day_of(domain::time_point t, std::chrono::hours offset) { return domain::to_iso8601(t + offset).substr(0, 10); }
 
 struct statement_day {
     std::int64_t solar_wh = 0, consumed_wh = 0, estimated_wh = 0, bought_wh = 0, sold_wh = 0, spent = 0, earned = 0,
@@ -354,7 +355,7 @@ void add_market_routes(router& r, market_context ctx) {
             auto rows = co_await std::move(op);
             std::map<std::string, statement_day> days;
             statement_day totals;
-            for (const auto& p : rows) days[day_of(p.at)].add(p);
+            for (const auto& p : rows) days[day_of(p.at, c->utc_offset)].add(p);
             for (const auto& [d, v] : days) totals.add(v);
             if (csv) {
                 std::string body =
@@ -374,6 +375,7 @@ void add_market_routes(router& r, market_context ctx) {
                                                {"currency", c->market.settings().currency},
                                                {"from", domain::to_iso8601(from)},
                                                {"to", domain::to_iso8601(to)},
+                                               {"utc_offset_hours", c->utc_offset.count()},
                                                {"days", std::move(list)},
                                                {"totals", totals.json()}},
                            rc.req.version());

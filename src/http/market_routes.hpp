@@ -12,6 +12,7 @@ namespace solgrid::http_api {
 
 struct market_context {
     domain::market::market_service& market;
+    std::chrono::hours utc_offset{0};  // UTC_OFFSET_HOURS: where a statement's day starts
 };
 
 // The body of POST /api/market/orders as the market reads it, or which

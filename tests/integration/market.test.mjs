@@ -257,7 +257,7 @@ test('bad orders are refused naming the field; roles decide who may trade', asyn
 });
 
 test('enforcement: a household at 0 Wh has its relay switched off and cannot switch it on (409) until it buys energy', async () => {
-  const server = await start({ BATTERY_CAPACITY_WH: '10000', SOC_FLOOR: '5' });
+  const server = await start({ BATTERY_CAPACITY_WH: '10000', SOC_FLOOR: '5', UTC_OFFSET_HOURS: '9' });
   const admin = await login(server, 'admin', ADMIN_PASSWORD);
   const a = await addUser(server, admin, 'dora', 'household', 'D');
   const seller = await addUser(server, admin, 'ann', 'household', 'A');
@@ -281,6 +281,12 @@ test('enforcement: a household at 0 Wh has its relay switched off and cannot swi
   const buy = await call(server, 'POST', '/api/market/orders', { cookie: a.cookie, body: { side: 'buy', energy_wh: 100, price: 200 } });
   assert.equal(buy.json.trades.length, 1);
   assert.equal((await account(server, a.cookie, 'D')).relay_blocked, null);
+  // D's bill counts days from UTC+9 (UTC_OFFSET_HOURS).
+  const bill = await call(server, 'GET', '/api/market/statement', { cookie: a.cookie });
+  assert.equal(bill.json.utc_offset_hours, 9);
+  const localDay = new Date(Date.parse(buy.json.trades[0].at) + 9 * 3600e3).toISOString().slice(0, 10);
+  assert.equal(bill.json.days.at(-1).day, localDay);
+  assert.equal(bill.json.days.at(-1).bought_wh, 100);
   const on2 = await call(server, 'POST', '/api/relay/update', { cookie: a.cookie, body: { D: true } });
   assert.equal(on2.status, 200, on2.text);
   assert.equal((await status()).D, true);
