@@ -78,7 +78,8 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
   let market; // GET /api/market as alice saw it
 
   before(async () => {
-    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-market', env: { AUTH: 'on' } });
+    // Days start at UTC+9 (Korea): the statement view follows the backend's day boundaries.
+    backend = new Backend({ port: await freePort(), name: 'solgrid-e2e-market', env: { AUTH: 'on', UTC_OFFSET_HOURS: '9' } });
     // Users made here, so `serve` makes no first admin of its own: the admin too.
     await solgrid(backend, ['user', 'add', 'admin', '--role', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`);
     for (const [name, u] of Object.entries(USERS)) {
@@ -218,8 +219,11 @@ describe('the market on the Trade page (real backend, AUTH=on)', { skip: skipRea
     assert.ok(await bob.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the Trade page overflows 375 px');
     await screenshot(bob.page, 'market-trade-bob-375');
 
-    // Alice's statement: today's row has the 250 Wh sold; the CSV link downloads it.
-    const today = new Date().toISOString().slice(0, 10);
+    // Alice's statement, in the backend's days (UTC+9): today's row has the 250 Wh sold; the
+    // CSV link downloads it.
+    await page.waitForSelector('[data-testid="statement"][data-utc-offset="9"]');
+    assert.match(await page.textContent('[data-testid="statement"]'), /시작일 \(UTC\+9\)/);
+    const today = new Date(Date.now() + 9 * 3600000).toISOString().slice(0, 10);
     await page.waitForSelector(`[data-testid="statement-day-${today}"] [data-field="sold_wh"][data-value="250"]`);
     const href = await attr(page, '[data-testid="statement-csv"]', 'href');
     assert.match(href, /^\/api\/market\/statement\?household=A&from=.+&to=.+&format=csv$/);

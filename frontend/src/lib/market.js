@@ -139,24 +139,33 @@ export function orderBody(form, info = DEFAULT_MARKET, { household = null, nowMs
   return { body };
 }
 
-// A UTC day 'YYYY-MM-DD' → its first instant; `to` days are inclusive, so the range ends
-// at the start of the day after.
+// A calendar day 'YYYY-MM-DD' → its first instant, where days start at UTC+offsetHours
+// (the backend's UTC_OFFSET_HOURS; the statement's answer says which). `to` days are
+// inclusive, so the range ends at the start of the day after.
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-export function statementRange(fromDay, toDay) {
+export function statementRange(fromDay, toDay, offsetHours = 0) {
   if (!DAY.test(fromDay ?? '') || !DAY.test(toDay ?? '')) return null;
-  const from = Date.parse(`${fromDay}T00:00:00.000Z`);
-  const to = Date.parse(`${toDay}T00:00:00.000Z`) + 86400000;
+  const shift = offsetHours * 3600000;
+  const from = Date.parse(`${fromDay}T00:00:00.000Z`) - shift;
+  const to = Date.parse(`${toDay}T00:00:00.000Z`) + 86400000 - shift;
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) return null;
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
-export function utcDay(ms) {
-  return new Date(ms).toISOString().slice(0, 10);
+// The calendar day of an instant where days start at UTC+offsetHours.
+export function utcDay(ms, offsetHours = 0) {
+  return new Date(ms + offsetHours * 3600000).toISOString().slice(0, 10);
 }
 
-// The statement view's default: the last 7 UTC days up to today.
-export function defaultStatementDays(nowMs = Date.now()) {
-  return { from: utcDay(nowMs - 6 * 86400000), to: utcDay(nowMs) };
+// The statement view's default: the last 7 days up to today.
+export function defaultStatementDays(nowMs = Date.now(), offsetHours = 0) {
+  return { from: utcDay(nowMs - 6 * 86400000, offsetHours), to: utcDay(nowMs, offsetHours) };
+}
+
+// 'UTC', 'UTC+9', 'UTC-3' for the date fields' labels.
+export function zoneLabel(offsetHours = 0) {
+  if (!offsetHours) return 'UTC';
+  return `UTC${offsetHours > 0 ? '+' : '-'}${Math.abs(offsetHours)}`;
 }
 
 export function statementPath(household, range, format) {

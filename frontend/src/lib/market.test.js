@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addTrades, depthRows, fmtMoney, normalizeAccounts, normalizeMarket, orderBody, statementPath, statementRange,
-  tradeRole, tradeSeries, upsertOrder,
+  addTrades, defaultStatementDays, depthRows, fmtMoney, normalizeAccounts, normalizeMarket, orderBody, statementPath, statementRange,
+  tradeRole, tradeSeries, upsertOrder, zoneLabel,
 } from './market.js';
 
 const NOW = Date.parse('2026-11-30T01:00:00.000Z');
@@ -71,9 +71,14 @@ describe('API shapes', () => {
     expect(list.map((t) => t.id)).toEqual([2, 1]);
     expect(tradeSeries(list)).toEqual([[Date.parse(t1.at) / 1000, Date.parse(t2.at) / 1000], [150, 160]]);
   });
-  test('statement: inclusive UTC days, the CSV link', () => {
+  test('statement: inclusive days (UTC or the backend’s UTC_OFFSET_HOURS), the CSV link', () => {
     const r = statementRange('2026-11-24', '2026-11-30');
     expect(r).toEqual({ from: '2026-11-24T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' });
+    // Days that start at UTC+9 (UTC_OFFSET_HOURS=9): the day begins at 15:00 UTC the day before.
+    expect(statementRange('2026-11-24', '2026-11-30', 9)).toEqual({ from: '2026-11-23T15:00:00.000Z', to: '2026-11-30T15:00:00.000Z' });
+    expect(defaultStatementDays(Date.parse('2026-11-30T16:00:00.000Z'), 9)).toEqual({ from: '2026-11-25', to: '2026-12-01' });
+    expect(defaultStatementDays(Date.parse('2026-11-30T16:00:00.000Z'))).toEqual({ from: '2026-11-24', to: '2026-11-30' });
+    expect([zoneLabel(0), zoneLabel(9), zoneLabel(-3)]).toEqual(['UTC', 'UTC+9', 'UTC-3']);
     expect(statementRange('2026-11-30', '2026-11-24')).toBe(null);
     expect(statementRange('', '2026-11-24')).toBe(null);
     expect(statementPath('B', r, 'csv')).toBe('/api/market/statement?household=B&from=2026-11-24T00%3A00%3A00.000Z&to=2026-12-01T00%3A00%3A00.000Z&format=csv');
