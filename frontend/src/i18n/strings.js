@@ -1,9 +1,12 @@
 // UI text. Korean is the default (the seed's language); English is the alternative.
 // Every key must exist in both (a unit test checks it).
+import { marketStrings } from './marketStrings.js';
+
 export const LANGS = ['ko', 'en'];
 
 export const strings = {
   ko: {
+    ...marketStrings.ko,
     'app.tagline': '태양광 · 배터리 마이크로그리드',
     'nav.trade': '거래',
     'nav.settings': '환경 설정',
@@ -33,8 +36,6 @@ export const strings = {
     'trade.relayError': '{h} 가구 릴레이 변경 실패: {reason}',
     'trade.virtualNote': '가상 모드: 스위치 상태는 이 브라우저에만 저장되며 백엔드로 전송되지 않습니다.',
     'trade.market.title': '에너지 마켓',
-    'trade.market.badge': '준비 중',
-    'trade.market.body': '배터리와 가구 사이의 에너지 사고팔기(구매·판매 주문, 체결 내역)가 다음 업데이트에서 이곳에 열립니다.',
 
     'settings.title': '환경 설정',
     'settings.connection': '연결 상태',
@@ -192,6 +193,7 @@ export const strings = {
     'admin.badRange': '시작과 끝 시각을 올바르게 입력하세요.',
   },
   en: {
+    ...marketStrings.en,
     'app.tagline': 'Solar · battery microgrid',
     'nav.trade': 'Trade',
     'nav.settings': 'Settings',
@@ -221,8 +223,6 @@ export const strings = {
     'trade.relayError': 'Could not switch household {h}: {reason}',
     'trade.virtualNote': 'Virtual mode: switches are kept in this browser only and are not sent to the backend.',
     'trade.market.title': 'Energy market',
-    'trade.market.badge': 'Coming soon',
-    'trade.market.body': 'Buying and selling energy between the battery and households (orders, trades) will open here in a coming update.',
 
     'settings.title': 'Settings',
     'settings.connection': 'Connection',

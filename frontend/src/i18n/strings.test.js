@@ -16,6 +16,11 @@ describe('i18n', () => {
     expect(translate('ko', 'settings.check')).toBe('아두이노 연결 확인');
     expect(translate('ko', 'mode.virtual')).toMatch(/가상 모드/);
   });
+  test('the market’s relay-block reasons, as the issue words them', () => {
+    expect(translate('ko', 'market.blocked.energy_balance')).toBe('잔액 부족으로 차단');
+    expect(translate('en', 'market.blocked.energy_balance')).toBe('Blocked: energy balance is 0');
+    expect(translate('en', 'market.blocked.soc_floor', { floor: 10 })).toBe('Blocked: battery at the SoC floor (10 %)');
+  });
   test('interpolation, fallbacks, default language', () => {
     expect(translate('en', 'trade.household', { h: 'A' })).toBe('Household A');
     expect(translate('ko', 'trade.household', { h: 'B' })).toBe('B 가구');

@@ -1,15 +1,20 @@
-import { HouseIcon, BatteryGauge, BoltIcon, MarketIcon } from '../components/Icons.jsx';
+import { useState } from 'react';
+import { HouseIcon, BatteryGauge, BoltIcon } from '../components/Icons.jsx';
+import Market from '../components/market/Market.jsx';
 import Switch from '../components/Switch.jsx';
 import { useI18n } from '../i18n/I18nProvider.jsx';
 import { relayPermission } from '../lib/auth.js';
 import { energyBalanceWh } from '../lib/energy.js';
+import { fmtMoney, tradeRole } from '../lib/market.js';
 import { fmt, plain } from '../lib/format.js';
 import { useAuth } from '../state/AuthProvider.jsx';
 import { useGrid } from '../state/GridProvider.jsx';
 import { HOUSEHOLDS } from '../state/normalize.js';
+import { useMarket } from '../state/useMarket.js';
 
-// Trade (seed: Trade.jsx): the battery's energy balance, the four households' relays,
-// and the room where the energy market will open.
+// Trade (seed: Trade.jsx): the battery's energy balance, the four households' relays (each
+// with its market balance and, when the market switched it off, why), and the energy
+// market (components/market).
 export default function Trade() {
   const { t, locale } = useI18n();
   const { mode, reading, relays, capacityWh, pending, relayError, setRelay } = useGrid();
@@ -17,6 +22,19 @@ export default function Trade() {
   const role = auth.status === 'user' ? auth.user?.role : null;
   const balance = energyBalanceWh(reading?.soc, capacityWh);
   const simulated = mode === 'virtual';
+  const trading = tradeRole(auth, mode);
+  const [picked, setPicked] = useState('A');
+  const household = trading.fixed ?? picked;
+  const market = useMarket(household);
+  const currency = market.info?.currency ?? 'KRW';
+  // Virtual mode enforces the simulated market's blocks here (the backend answers 409 itself).
+  const [simRefusal, setSimRefusal] = useState(null);
+  const switchRelay = (h, next) => {
+    const blocked = simulated && next ? market.accounts[h]?.relay_blocked : null;
+    setSimRefusal(blocked ? { household: h, reason: t(`market.blocked.${blocked}`, { floor: market.info?.soc_floor ?? '—' }) } : null);
+    if (!blocked) setRelay(h, next);
+  };
+  const shownRelayError = relayError ?? simRefusal;
 
   return (
     <div className="page page-trade">
@@ -81,6 +99,7 @@ export default function Trade() {
                 <div className="household-body">
                   <h3>{t('trade.household', { h })}</h3>
                   <span className={`state-pill ${on ? 'on' : 'off'}`}>{pending[h] ? t('trade.pending') : stateText}</span>
+                  <HouseholdAccount h={h} account={market.accounts[h]} currency={currency} socFloor={market.info?.soc_floor} />
                 </div>
                 <Switch
                   checked={on}
@@ -89,25 +108,42 @@ export default function Trade() {
                   title={perm.allowed ? undefined : t(perm.reason, perm.vars)}
                   label={t('trade.switchLabel', { h })}
                   testId={`relay-switch-${h}`}
-                  onChange={(next) => setRelay(h, next)}
+                  onChange={(next) => switchRelay(h, next)}
                 />
               </article>
             );
           })}
         </div>
         <p className="error-line" role="alert">
-          {relayError ? t('trade.relayError', { h: relayError.household, reason: relayError.reason }) : ''}
+          {shownRelayError ? t('trade.relayError', { h: shownRelayError.household, reason: shownRelayError.reason }) : ''}
         </p>
       </section>
 
-      <section className="section card market-placeholder" data-testid="market-placeholder" aria-labelledby="market-title">
-        <div className="market-head">
-          <MarketIcon />
-          <h2 id="market-title">{t('trade.market.title')}</h2>
-          <span className="tag">{t('trade.market.badge')}</span>
-        </div>
-        <p className="muted">{t('trade.market.body')}</p>
-      </section>
+      <Market
+        market={market}
+        household={household}
+        trading={trading}
+        onPick={setPicked}
+        simulated={simulated}
+      />
+    </div>
+  );
+}
+
+// A household card's market line: its energy and money balance, and why the market
+// switched its relay off (energy balance 0, or every relay at the SoC floor).
+function HouseholdAccount({ h, account, currency, socFloor }) {
+  const { t, locale } = useI18n();
+  if (!account) return null;
+  return (
+    <div className="household-account" data-testid={`household-account-${h}`} data-energy={account.energy_wh ?? ''} data-money={account.money ?? ''}>
+      <span className="num">{fmt(account.energy_wh, locale)} Wh · {fmtMoney(account.money, currency, locale)}</span>
+      {account.relay_blocked && (
+        <span className="blocked-pill" data-testid={`household-blocked-${h}`} data-reason={account.relay_blocked} role="note">
+          {t(`market.blocked.${account.relay_blocked}`, { floor: socFloor ?? '—' })}
+        </span>
+      )}
+      {account.exempt && <span className="tag">{t('market.exempt')}</span>}
     </div>
   );
 }
