@@ -6,8 +6,9 @@
 // Invariants: never crash; a refusal always says why; an accepted reading
 // has an integer SoC in 0..100 and finite solar_w / lux within the limits it
 // was checked against (also under tight limits, and then under the default
-// ones too); an accepted relay patch names at least one household; what is
-// accepted, written back as JSON, is accepted again with the same values.
+// ones too) and meter_wh counters finite in [0, 1e12]; an accepted relay
+// patch names at least one household; what is accepted, written back as
+// JSON, is accepted again with the same values.
 #include "common/json_text.hpp"
 #include "domain/relay_service.hpp"
 #include "http/api_routes.hpp"
@@ -33,6 +34,8 @@ void check_reading(std::string_view text, const domain::reading_limits& limits) 
     const auto& v = r.value->value;
     if (v.soc < 0 || v.soc > 100) std::abort();
     if (!within(v.solar_w, limits.solar_w_max) || !within(v.lux, limits.lux_max)) std::abort();
+    for (const auto& m : r.value->meter_wh)
+        if (m && !within(*m, domain::max_meter_wh)) std::abort();
 
     // Written back (as the server stores and broadcasts it), it reads the same.
     boost::json::object again{{"soc", v.soc}, {"solar_w", v.solar_w}, {"lux", v.lux}};
@@ -40,11 +43,16 @@ void check_reading(std::string_view text, const domain::reading_limits& limits) 
         again["relays"] = domain::relay_service::to_json(r.value->relays->state);
         if (r.value->relays->version) again["relay_version"] = *r.value->relays->version;
     }
+    boost::json::object meters;
+    for (std::size_t i = 0; i < r.value->meter_wh.size(); ++i)
+        if (r.value->meter_wh[i]) meters[std::string(1, domain::household_names[i])] = *r.value->meter_wh[i];
+    if (!meters.empty()) again["meter_wh"] = meters;
     auto back = http_api::parse_sensor_body(common::json_text(again), limits);
     if (!back.value) std::abort();
     const auto& w = back.value->value;
     if (w.soc != v.soc || w.solar_w != v.solar_w || w.lux != v.lux) std::abort();
     if (r.value->relays.has_value() != back.value->relays.has_value()) std::abort();
+    if (back.value->meter_wh != r.value->meter_wh) std::abort();
     if (r.value->relays && (back.value->relays->state != r.value->relays->state ||
                             back.value->relays->version != r.value->relays->version))
         std::abort();

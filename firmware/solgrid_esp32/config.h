@@ -52,3 +52,20 @@
 #define PIN_RELAY_C 25
 #define PIN_RELAY_D 33
 #define RELAY_ACTIVE_LOW 1           // most opto-isolated boards switch on a LOW input
+
+// --- household meters (optional) --------------------------------------------
+// 1: an INA219 on each household's feed (after its relay) measures its
+// current and voltage; the board integrates them into cumulative Wh counters
+// and adds "meter_wh":{"A":…,…} to every post, so the server debits metered
+// consumption instead of estimating it from the SoC. 0 (default): the post
+// carries no meter_wh. May also be given at build time: -DSOLGRID_METERS=1.
+#ifndef SOLGRID_METERS
+#define SOLGRID_METERS 0
+#endif
+// I2C addresses of the households' INA219s (A0/A1 jumpers; 0x40 is the solar one).
+#define METER_INA219_A 0x41
+#define METER_INA219_B 0x44
+#define METER_INA219_C 0x45
+#define METER_INA219_D 0x4C
+#define METER_SAMPLE_MS 250UL        // how often the meters are read and integrated
+#define METER_NOISE_FLOOR_A 0.02f    // currents below this count as nothing drawn

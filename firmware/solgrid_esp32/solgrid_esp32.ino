@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "src/solgrid_fw/battery.h"
+#include "src/solgrid_fw/meters.h"
 #include "src/solgrid_fw/protocol.h"
 #include "src/solgrid_fw/watchdog.h"
 
@@ -44,6 +45,25 @@ static float last_battery_v = 0.0f;
 static uint32_t posts_ok = 0, posts_failed = 0;
 static uint32_t last_post_ms = 0;
 
+#if SOLGRID_METERS
+// One INA219 per household feed; their power is integrated into Wh counters.
+static Adafruit_INA219 meter_ina[household_count] = {
+    Adafruit_INA219(METER_INA219_A), Adafruit_INA219(METER_INA219_B), Adafruit_INA219(METER_INA219_C),
+    Adafruit_INA219(METER_INA219_D)};
+static bool meter_ok[household_count] = {false, false, false, false};
+static energy_meters meters(5000, METER_NOISE_FLOOR_A);
+static uint32_t last_meter_ms = 0;
+
+static void sample_meters() {
+    float volts[household_count], amps[household_count];
+    for (int i = 0; i < household_count; ++i) {
+        volts[i] = meter_ok[i] ? meter_ina[i].getBusVoltage_V() : 0.0f;
+        amps[i] = meter_ok[i] ? meter_ina[i].getCurrent_mA() / 1000.0f : 0.0f;
+    }
+    meters.sample(millis(), volts, amps, relays);
+}
+#endif
+
 static char json_buf[512];
 // "Bearer <SOLGRID_DEVICE_TOKEN>", built once at boot; empty: no header.
 static char auth_buf[max_device_token + 8];
@@ -61,6 +81,9 @@ static void write_relays() {
 static bool apply(const relay_command& cmd, const char* via) {
     if (!should_apply(cmd, applied_version)) return false;
     bool changed = memcmp(relays.on, cmd.state.on, sizeof relays.on) != 0;
+#if SOLGRID_METERS
+    if (changed) sample_meters();  // close the interval with the old relay state
+#endif
     relays = cmd.state;
     if (cmd.has_version) applied_version = cmd.version;
     if (changed) {
@@ -97,7 +120,14 @@ static reading measure() {
 
 static void post_reading() {
     last_reading = measure();
+#if SOLGRID_METERS
+    // A household whose meter was not found is left out (NAN): the server estimates it.
+    double counters[household_count];
+    for (int i = 0; i < household_count; ++i) counters[i] = meter_ok[i] ? meters.wh(i) : NAN;
+    int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version, counters);
+#else
     int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version);
+#endif
     if (n < 0 || WiFi.status() != WL_CONNECTED) {
         ++posts_failed;
         return;
@@ -181,6 +211,13 @@ void setup() {
     bh1750_ok = light_meter.begin(BH1750::CONTINUOUS_HIGH_RES_MODE);
     if (!bh1750_ok) Serial.println("BH1750 not found: lux will read 0");
 #endif
+#if SOLGRID_METERS
+    for (int i = 0; i < household_count; ++i) {
+        meter_ok[i] = meter_ina[i].begin();
+        if (!meter_ok[i]) Serial.printf("meter INA219 of household %c not found: left out of meter_wh\n", 'A' + i);
+    }
+    sample_meters();  // starts the meters' clock
+#endif
 
     WiFi.mode(WIFI_STA);
     WiFi.setAutoReconnect(true);
@@ -207,8 +244,17 @@ void loop() {
         last_post_ms = now;
         post_reading();
     }
+#if SOLGRID_METERS
+    if (now - last_meter_ms >= METER_SAMPLE_MS) {
+        last_meter_ms = now;
+        sample_meters();
+    }
+#endif
     if (watchdog.should_trip(millis())) {
         Serial.println("server silent too long: all relays off");
+#if SOLGRID_METERS
+        sample_meters();
+#endif
         relays = relay_set{};
         write_relays();
     }

@@ -22,6 +22,7 @@
 #include "storage/sql_history_store.hpp"
 #include "storage/sql_ledger_store.hpp"
 #include "storage/sql_market_store.hpp"
+#include "domain/market/settlement.hpp"
 #include "storage/sql_stores.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -188,6 +189,21 @@ int run_server(const config::config& cfg) {
                        [&relays](domain::relay_patch p, std::string reason) {
                            return switch_relays(relays, std::move(p), std::move(reason));
                        }});
+    {
+        // Solar credited by share, consumption debited (metered or estimated),
+        // in reading order under the market's lock (docs/market.md).
+        domain::market::settlement_config sc;
+        sc.shares = cfg.market_shares;
+        sc.battery_capacity_wh = cfg.battery_capacity_wh;
+        sc.max_gap = cfg.aggregate_max_gap;
+        sc.nominal_w = cfg.household_nominal_w;
+        market.set_settlement([settle = domain::market::settlement(sc)](
+                                  domain::time_point at, const domain::reading& r,
+                                  const std::array<std::optional<double>, 4>& meters,
+                                  const domain::relay_state& on) mutable {
+            return settle.on_reading({at, r, meters, on});
+        });
+    }
     domain::sensor_ingest ingest(readings, relays, &device.monitor(), &market);  // POST /api/data/solar
 
     // Load the current state before the first request can ask for it.
@@ -199,6 +215,9 @@ int run_server(const config::config& cfg) {
                 co_await relays.warm_up();
                 if (auth) co_await auth->reload();
                 co_await market.warm_up();
+                // The newest stored reading is the settlement's baseline: the
+                // first reading after a restart settles the interval since it.
+                if (auto last = readings.latest()) market.on_reading(last->at, last->value, {});
             },
             asio::use_future);
         ioc.run();

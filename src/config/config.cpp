@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "common/cidr.hpp"
+#include "domain/market/settlement.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -129,37 +130,13 @@ variables read_environment() {
     return vars;
 }
 
-namespace {
-
-// "A:25,B:25,..." → name → whole number; names from `allowed`, each once.
-std::map<std::string, long long> parse_named_numbers(const std::string& name, const std::string& v,
-                                                     const std::vector<std::string>& allowed, long long lo,
-                                                     long long hi) {
-    std::map<std::string, long long> out;
-    for (const auto& item : split_list(v)) {
-        auto colon = item.find(':');
-        if (colon == std::string::npos) fail(name, "must be a list such as A:25,B:25,C:25,D:25", item);
-        std::string key = item.substr(0, colon);
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-            fail(name, "names must be among A, B, C, D" + std::string(allowed.size() > 4 ? " and pool" : ""), key);
-        if (out.count(key)) fail(name, "names each account once", key);
-        out[key] = parse_int(name, item.substr(colon + 1), lo, hi);
-    }
-    return out;
-}
-
-}  // namespace
-
 void market_from(config& c, const std::function<const std::string*(const char*)>& get) {
+    // The share and wattage lists are read by the settlement's own parsers
+    // (domain/market/settlement.hpp): one rule for both.
     if (auto v = get("MARKET_SHARES")) {
-        auto parts = parse_named_numbers("MARKET_SHARES", *v, {"A", "B", "C", "D", "pool"}, 0, 1000000);
-        long long sum = 0;
-        c.market_shares.clear();
-        for (auto& [k, n] : parts) {
-            sum += n;
-            c.market_shares[k] = static_cast<int>(n);
-        }
-        if (sum <= 0) fail("MARKET_SHARES", "shares must add up to more than 0", *v);
+        auto parsed = domain::market::parse_market_shares(*v);
+        if (!parsed.value) fail("MARKET_SHARES", parsed.error, *v);
+        c.market_shares = *parsed.value;
     }
     if (auto v = get("MARKET_CURRENCY")) {
         bool ok = v->size() == 3;
@@ -204,19 +181,9 @@ void market_from(config& c, const std::function<const std::string*(const char*)>
         }
     }
     if (auto v = get("HOUSEHOLD_NOMINAL_W")) {
-        if (v->find(':') == std::string::npos) {
-            double w = parse_positive("HOUSEHOLD_NOMINAL_W", *v);
-            c.household_nominal_w = {w, w, w, w};
-        } else {
-            for (const auto& item : split_list(*v)) {
-                auto colon = item.find(':');
-                std::string key = colon == std::string::npos ? item : item.substr(0, colon);
-                if (colon == std::string::npos || key.size() != 1 || key[0] < 'A' || key[0] > 'D')
-                    fail("HOUSEHOLD_NOMINAL_W", "must be one wattage or a list such as A:500,B:800,C:500,D:500", item);
-                c.household_nominal_w[static_cast<std::size_t>(key[0] - 'A')] =
-                    parse_positive("HOUSEHOLD_NOMINAL_W", item.substr(colon + 1));
-            }
-        }
+        auto parsed = domain::market::parse_household_nominal_w(*v);
+        if (!parsed.value) fail("HOUSEHOLD_NOMINAL_W", parsed.error, *v);
+        c.household_nominal_w = *parsed.value;
     }
 }
 

@@ -22,6 +22,8 @@ namespace solgrid::domain {
 struct sensor_post {
     reading value;
     std::optional<relay_report> relays;  // what the device says its relays are, if it says
+    // Cumulative Wh counters per household relay A..D, when the device has meters.
+    std::array<std::optional<double>, 4> meter_wh;
 };
 
 struct parsed_sensor_post {
@@ -29,9 +31,13 @@ struct parsed_sensor_post {
     rule_violation problem;  // set when value is empty
 };
 
-// {"soc":85,"solar_w":120,"lux":35000[,"relays":{…},"relay_version":N]}:
+// {"soc":85,"solar_w":120,"lux":35000[,"relays":{…},"relay_version":N]
+//  [,"meter_wh":{"A":1234.5,…}]}:
 // soc an integer 0–100 (85.0 counts as an integer, as some microcontroller
-// JSON writers print it), solar_w and lux numbers within `limits`.
+// JSON writers print it), solar_w and lux numbers within `limits`; meter_wh
+// an object whose keys are among A–D, each a number in [0, max_meter_wh]
+// (a bad one is named: "meter_wh" or "meter_wh.X").
+inline constexpr double max_meter_wh = 1e12;
 parsed_sensor_post parse_sensor_post(const boost::json::value& doc, const reading_limits& limits);
 
 struct ingest_result {

@@ -80,7 +80,7 @@ double sim_model::solar_w_at(double local_hour, int day_of_year) const {
     return opts_.panel_w * clear_sky_fraction(local_hour, day_of_year, opts_.solar_noon_h) * transmittance;
 }
 
-void sim_model::step(double dt_s, double local_hour, int day_of_year, double load) {
+void sim_model::step(double dt_s, double local_hour, int day_of_year, const domain::relay_state& relays) {
     // Ornstein–Uhlenbeck step for the cloud cover (exact for any dt).
     double mean = std::clamp(opts_.cloudiness, 0.0, 1.0);
     double decay = std::exp(-cloud_reversion_per_s * dt_s);
@@ -90,15 +90,28 @@ void sim_model::step(double dt_s, double local_hour, int day_of_year, double loa
     double sd = spread * std::sqrt(1.0 - decay * decay);
     cloud_ = std::clamp(mean + (cloud_ - mean) * decay + sd * normal_(rng_), 0.0, 1.0);
 
-    double net_w = solar_w_at(local_hour, day_of_year) - load;
+    const double load = load_w(relays);
+    const double solar = solar_w_at(local_hour, day_of_year);
+    double net_w = solar - load;
     double flow_w = net_w > 0 ? net_w * opts_.efficiency : net_w / opts_.efficiency;
+    // The share of the load that was served: all of it unless the battery ran
+    // out within the step; then the sun's part and what the battery still had.
+    double served = 1.0;
+    if (load > 0 && net_w < 0) {
+        const double demand_wh = -flow_w * dt_s / 3600.0;
+        if (demand_wh > energy_wh_) {
+            const double from_battery = (load - solar) * (energy_wh_ / demand_wh);
+            served = std::clamp((solar + from_battery) / load, 0.0, 1.0);
+        }
+    }
+    for (std::size_t i = 0; i < meter_wh_.size(); ++i)
+        if (relays.on[i]) meter_wh_[i] += std::max(0.0, opts_.loads_w[i]) * served * dt_s / 3600.0;
     energy_wh_ = std::clamp(energy_wh_ + flow_w * dt_s / 3600.0, 0.0, opts_.capacity_wh);
 }
 
 void sim_model::advance(const sim_time& now, const domain::relay_state& relays) {
     double total = now.seconds - now_.seconds;
     if (total <= 0) return;
-    double load = load_w(relays);
     int steps = static_cast<int>(std::ceil(total / max_step_s));
     double dt = total / steps;
     for (int i = 1; i <= steps; ++i) {
@@ -106,7 +119,7 @@ void sim_model::advance(const sim_time& now, const domain::relay_state& relays) 
         double elapsed = (i - 0.5) * dt;
         double hour = now_.local_hour + elapsed / 3600.0;
         int day = now_.day_of_year + static_cast<int>(hour / 24.0);
-        step(dt, wrap_hour(hour), day % 366, load);
+        step(dt, wrap_hour(hour), day % 366, relays);
     }
     now_ = now;
 }
@@ -122,6 +135,7 @@ sim_sample sim_model::sample(const domain::relay_state& relays) {
     s.soc = static_cast<int>(std::lround(100.0 * energy_wh_ / opts_.capacity_wh));
     s.load_w = load_w(relays);
     s.cloud_cover = cloud_;
+    s.meter_wh = meter_wh_;
     return s;
 }
 

@@ -7,7 +7,10 @@
 //     solar W: zero at night, ~120 klx under a clear noon sun);
 //   - the battery integrates solar in minus the loads of the households
 //     whose relays are on, with charge/discharge losses, clamped to empty
-//     and full; SoC is its percentage.
+//     and full; SoC is its percentage;
+//   - each household's meter counts the energy it actually drew (its load
+//     while its relay is on, less what an empty battery could not supply):
+//     cumulative Wh, as the sensor post's meter_wh carries them.
 // A sim_model is a plain value, not thread-safe; the simulator owns one.
 #pragma once
 
@@ -72,6 +75,7 @@ struct sim_sample {
     double energy_wh = 0.0;
     double load_w = 0.0;
     double cloud_cover = 0.0;
+    std::array<double, 4> meter_wh{};  // cumulative Wh drawn per household A–D
 };
 
 class sim_model {
@@ -87,12 +91,14 @@ public:
 
     double load_w(const domain::relay_state& relays) const;
     double energy_wh() const { return energy_wh_; }
+    // Cumulative Wh each household drew since the model started (never decreases).
+    const std::array<double, 4>& meter_wh() const { return meter_wh_; }
     double cloud_cover() const { return cloud_; }
     const sim_model_options& options() const { return opts_; }
 
 private:
     double solar_w_at(double local_hour, int day_of_year) const;
-    void step(double dt_s, double local_hour, int day_of_year, double load_w);
+    void step(double dt_s, double local_hour, int day_of_year, const domain::relay_state& relays);
 
     sim_model_options opts_;
     std::mt19937 rng_;
@@ -100,6 +106,7 @@ private:
     sim_time now_;
     double energy_wh_;
     double cloud_;
+    std::array<double, 4> meter_wh_{};
 };
 
 }  // namespace solgrid::simulator

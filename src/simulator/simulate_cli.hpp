@@ -19,6 +19,7 @@ struct simulate_command {
     double start_hour = -1;
     std::vector<double> loads;
     CLI::Option* capacity = nullptr;
+    bool no_meters = false;
 };
 
 inline void add_simulate_command(CLI::App& cli, simulate_command& cmd) {
@@ -45,12 +46,16 @@ inline void add_simulate_command(CLI::App& cli, simulate_command& cmd) {
     s->add_option("--token", o.token,
                   "device token sent as Authorization: Bearer on each post (`solgrid device add NAME` prints one)")
         ->envname("SIM_TOKEN");
+    s->add_flag("--no-meters", cmd.no_meters,
+                "post the seed Arduino's reading without meter_wh (consumption is then estimated from SoC)")
+        ->envname("SIM_NO_METERS");
     cmd.app = s;
 }
 
 inline int run_simulate_command(simulate_command& cmd, const config::config& cfg) {
     auto& o = cmd.opts;
     if (cmd.start_hour >= 0) o.start_hour = cmd.start_hour;
+    o.meters = !cmd.no_meters;
     if (cmd.capacity && cmd.capacity->count() == 0) o.model.capacity_wh = cfg.battery_capacity_wh;
     if (cmd.loads.size() == 4)
         for (std::size_t i = 0; i < 4; ++i) o.model.loads_w[i] = cmd.loads[i];

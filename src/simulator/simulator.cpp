@@ -108,6 +108,7 @@ private:
         body["lux"] = last_.lux;
         body["relays"] = domain::relays_json(relays_);
         body["relay_version"] = version_;
+        if (opts_.meters) body["meter_wh"] = meters_json(last_.meter_wh);
         std::string error;
         failure kind = failure::none;
         http_result res;
@@ -202,6 +203,7 @@ private:
         o["battery_wh"] = std::round(s.energy_wh * 10) / 10;
         o["load_w"] = s.load_w;
         o["cloud_cover"] = std::round(s.cloud_cover * 100) / 100;
+        if (opts_.meters) o["meter_wh"] = meters_json(s.meter_wh);
         o["sim_time"] = domain::to_iso8601(sim_now());
         o["speed"] = opts_.speed;
         o["interval_s"] = opts_.interval_s;
@@ -229,6 +231,13 @@ private:
 };
 
 }  // namespace
+
+boost::json::object meters_json(const std::array<double, 4>& meter_wh) {
+    boost::json::object o;
+    for (std::size_t i = 0; i < meter_wh.size(); ++i)
+        o[std::string(1, domain::household_names[i])] = std::floor(std::max(0.0, meter_wh[i]) * 1000.0) / 1000.0;
+    return o;
+}
 
 std::string check(const simulator_options& o) {
     std::string why;

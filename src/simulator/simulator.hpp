@@ -6,6 +6,10 @@
 // same). Its physics is sim_model; `speed` runs the simulated clock faster
 // than the wall clock (60: an hour a minute).
 //
+// Each post carries "meter_wh": the households' cumulative Wh counters from
+// the physics (what each drew while its relay was on), unless --no-meters
+// (SIM_NO_METERS=1), which sends the seed Arduino's post without them.
+//
 // With a device token (--token / SIM_TOKEN) every post carries
 // `Authorization: Bearer <token>`; a post the server refuses for it (401,
 // 403, 429) is logged once with the server's reason and retried at the
@@ -19,6 +23,9 @@
 
 #include "simulator/sim_physics.hpp"
 
+#include <boost/json/object.hpp>
+
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -35,8 +42,13 @@ struct simulator_options {
     std::uint32_t seed = 0;                        // 0: a random seed
     std::chrono::milliseconds timeout{3000};       // per post
     std::string token;                             // device token for the posts ("" = none)
+    bool meters = true;                            // send meter_wh (false: the seed's post, SoC-estimated)
     sim_model_options model;
 };
+
+// {"A": 12.345, …}: the meters as the post carries them, in Wh rounded down
+// to 0.001 (so a counter read twice never appears to go backwards).
+boost::json::object meters_json(const std::array<double, 4>& meter_wh);
 
 // Validates the options; returns a sentence naming the bad one, or "".
 std::string check(const simulator_options& o);

@@ -18,11 +18,12 @@ export async function freePort() {
 }
 
 // Starts `solgrid simulate` posting to `server`; resolves once its device
-// API is listening. Defaults: a fast interval, noon, a fixed seed.
-export async function startSimulator({ server, port = 0, interval = 0.3, args = [] }) {
+// API is listening. Defaults: a fast interval, noon, a fixed seed; `env`
+// adds environment variables (e.g. SIM_NO_METERS).
+export async function startSimulator({ server, port = 0, interval = 0.3, args = [], env = {} }) {
   const child = spawn(solgridBin, ['simulate', '--host', '127.0.0.1', '--port', String(port), '--server', server,
     '--interval', String(interval), '--start-hour', '12', '--seed', '7', ...args], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', TZ: process.env.TZ || 'UTC' },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', TZ: process.env.TZ || 'UTC', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

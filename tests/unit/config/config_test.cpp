@@ -113,7 +113,7 @@ TEST(Config, MarketSettings) {
                              {"MARKET_POOL_PRICE_AT_FULL", "10"},
                              {"SOC_FLOOR", "15"},
                              {"MARKET_EXEMPT", "B,D"},
-                             {"HOUSEHOLD_NOMINAL_W", "A:300,B:800"}});
+                             {"HOUSEHOLD_NOMINAL_W", "A:300,B:800,C:500,D:500"}});
     EXPECT_EQ(c.market_shares, (std::map<std::string, int>{{"A", 40}, {"B", 20}, {"C", 20}, {"pool", 20}}));
     EXPECT_EQ(c.market_currency, "EUR");
     EXPECT_EQ(c.market_price_floor, 5);

@@ -1,4 +1,5 @@
 #include "simulator/sim_physics.hpp"
+#include "simulator/simulator.hpp"
 
 #include <gtest/gtest.h>
 
@@ -154,6 +155,67 @@ TEST(SimModel, LongStepsIntegrateAcrossTheDay) {
     for (int h = 1; h <= 24; ++h) hourly.advance(at_hour(h), all_off);
     EXPECT_GT(one_step.energy_wh(), 8000.0);  // a clear June day: ~11 kWh
     EXPECT_NEAR(one_step.energy_wh(), hourly.energy_wh(), 50.0);
+}
+
+TEST(SimMeters, CountWhatEachHouseholdDrewWhileItsRelayWasOn) {
+    auto o = calm();
+    o.loads_w = {100, 200, 300, 400};
+    sim_model m(o, 1, at_hour(0));
+    EXPECT_EQ(m.meter_wh(), (std::array<double, 4>{0, 0, 0, 0}));
+    relay_state b_and_d{{false, true, false, true}};
+    m.advance(at_hour(1), b_and_d);  // night, a full battery's worth of charge: all served
+    EXPECT_NEAR(m.meter_wh()[0], 0.0, 1e-12);
+    EXPECT_NEAR(m.meter_wh()[1], 200.0, 1e-6);
+    EXPECT_NEAR(m.meter_wh()[2], 0.0, 1e-12);
+    EXPECT_NEAR(m.meter_wh()[3], 400.0, 1e-6);
+    m.advance(at_hour(1.5), all_on);
+    EXPECT_NEAR(m.meter_wh()[0], 50.0, 1e-6);
+    EXPECT_NEAR(m.meter_wh()[1], 300.0, 1e-6);
+    EXPECT_NEAR(m.meter_wh()[3], 600.0, 1e-6);
+    m.advance(at_hour(2), all_off);  // off: the counters hold still
+    EXPECT_NEAR(m.meter_wh()[1], 300.0, 1e-6);
+    // The sample carries them, and the battery paid for them (discharge loss included).
+    auto s = m.sample(all_off);
+    EXPECT_EQ(s.meter_wh, m.meter_wh());
+    const double drawn = s.meter_wh[0] + s.meter_wh[1] + s.meter_wh[2] + s.meter_wh[3];
+    EXPECT_NEAR(o.capacity_wh * o.initial_soc / 100.0 - m.energy_wh(), drawn / o.efficiency, 1e-6);
+}
+
+TEST(SimMeters, AnEmptyBatteryServesOnlyWhatItHadAndTheCountersNeverGoBack) {
+    auto o = calm();
+    o.capacity_wh = 1000;
+    o.initial_soc = 10;  // 100 Wh
+    o.loads_w = {500, 500, 0, 0};
+    sim_model m(o, 1, at_hour(20));
+    std::array<double, 4> before{};
+    for (int i = 1; i <= 40; ++i) {
+        m.advance(at_hour(20 + i * 0.1), all_on);  // 4 h of 1 kW at night from 100 Wh
+        for (std::size_t h = 0; h < 4; ++h) EXPECT_GE(m.meter_wh()[h], before[h]);
+        before = m.meter_wh();
+    }
+    EXPECT_EQ(m.energy_wh(), 0.0);
+    // 100 Wh in the battery, 95 % of it delivered, split evenly: ~47.5 Wh each, not 2 kWh.
+    EXPECT_NEAR(m.meter_wh()[0], 47.5, 0.5);
+    EXPECT_NEAR(m.meter_wh()[1], 47.5, 0.5);
+    EXPECT_EQ(m.meter_wh()[2], 0.0);
+}
+
+TEST(SimMeters, InTheSunTheLoadsAreServedEvenWithAnEmptyBattery) {
+    auto o = calm();
+    o.initial_soc = 0;
+    o.loads_w = {200, 0, 0, 0};
+    sim_model m(o, 1, at_hour(11));
+    m.advance(at_hour(12), all_on);  // ~1.4 kW of sun for a 200 W load
+    EXPECT_NEAR(m.meter_wh()[0], 200.0, 1e-6);
+}
+
+TEST(SimMeters, ThePostCarriesThemRoundedDownToMilliWh) {
+    auto j = meters_json({1.23456, 0.0, 1e6 + 0.0009999, 42.0});
+    EXPECT_EQ(j.size(), 4u);
+    EXPECT_DOUBLE_EQ(j.at("A").as_double(), 1.234);
+    EXPECT_DOUBLE_EQ(j.at("B").as_double(), 0.0);
+    EXPECT_DOUBLE_EQ(j.at("C").as_double(), 1e6);
+    EXPECT_DOUBLE_EQ(j.at("D").as_double(), 42.0);
 }
 
 TEST(SimClock, SpeedCompressesTime) {

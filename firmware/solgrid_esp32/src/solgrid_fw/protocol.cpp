@@ -77,7 +77,7 @@ int build_authorization(char* buf, std::size_t cap, const char* token) {
 }
 
 int build_reading_json(char* buf, std::size_t cap, const reading& r, const relay_set& relays,
-                       std::int64_t relay_version) {
+                       std::int64_t relay_version, const double* meter_wh) {
     writer w{buf, cap};
     if (!begin(w)) return -1;
     int soc = r.soc < 0 ? 0 : (r.soc > 100 ? 100 : r.soc);
@@ -87,7 +87,20 @@ int build_reading_json(char* buf, std::size_t cap, const reading& r, const relay
     w.number(r.lux < 0 ? 0.0f : r.lux, 0);
     w.add(",\"relays\":");
     w.relays(relays);
-    w.add(",\"relay_version\":%" PRId64 "}", relay_version);
+    w.add(",\"relay_version\":%" PRId64, relay_version);
+    if (meter_wh) {
+        // The server takes counters up to 1e12 Wh; a broken one is left out (it is estimated then).
+        w.add(",\"meter_wh\":{");
+        bool first = true;
+        for (int i = 0; i < household_count; ++i) {
+            const double v = meter_wh[i];
+            if (!std::isfinite(v) || v < 0 || v > 1e12) continue;
+            w.add("%s\"%c\":%.3f", first ? "" : ",", household_name[i], v);
+            first = false;
+        }
+        w.add("}");
+    }
+    w.add("}");
     return w.result();
 }
 

@@ -1,7 +1,8 @@
 // What the firmware says to and reads from the solgrid backend, as the
 // server defines it (src/domain/device_protocol.hpp):
 //   POST {server}/api/data/solar  {"soc":85,"solar_w":120.5,"lux":35000,
-//                                  "relays":{"A":true,…},"relay_version":N}
+//                                  "relays":{"A":true,…},"relay_version":N
+//                                  [,"meter_wh":{"A":1234.567,…}]}
 //     reply: {"success":true,…,"data":{…,"relays":{"A":…},"relay_version":N}}
 //   POST /relay (from the server) {"A":true,"B":false,…,"version":N}
 //   GET /status                   the device's own report
@@ -49,9 +50,11 @@ struct device_report {
 };
 
 // The sensor-post body. Returns its length, or -1 if `cap` is too small
-// (the buffer then holds no usable JSON).
+// (the buffer then holds no usable JSON). With `meter_wh` (household_count
+// cumulative Wh counters, SOLGRID_METERS) the body carries them as
+// "meter_wh" with 3 decimals; a negative or non-finite counter is left out.
 int build_reading_json(char* buf, std::size_t cap, const reading& r, const relay_set& relays,
-                       std::int64_t relay_version);
+                       std::int64_t relay_version, const double* meter_wh = nullptr);
 
 // Longest device token the server accepts (src/http/credentials.hpp).
 constexpr std::size_t max_device_token = 512;
