@@ -6,12 +6,12 @@
 // login lockout, the audit log; and AUTH=off reproducing the seed.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import { startServer, solgridBin } from './lib/server.mjs';
+import { call, login, addUser } from './lib/http.mjs';
 import { once as onceArgs, closeAll } from './lib/sio.mjs';
 
 // The first argument of the next `event`.
@@ -34,45 +34,6 @@ async function start(env = {}) {
   return s;
 }
 
-// One HTTP exchange; `cookie` and `token` add credentials, `origin` an Origin
-// (default: the server's own for state-changing requests, as a browser does).
-function call(server, method, path, { body, cookie, token, origin, headers = {} } = {}) {
-  const h = { ...headers };
-  if (body !== undefined) h['Content-Type'] = 'application/json';
-  if (cookie) h.Cookie = cookie;
-  if (token) h.Authorization = `Bearer ${token}`;
-  if (origin === undefined && method !== 'GET') h.Origin = server.url.replace('127.0.0.1', '127.0.0.1');
-  else if (origin) h.Origin = origin;
-  return new Promise((resolve, reject) => {
-    const req = http.request(server.url + path, { method, headers: h }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch {}
-        resolve({ status: res.statusCode, headers: res.headers, json, text });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
-    req.end();
-  });
-}
-
-async function login(server, username, password) {
-  const r = await call(server, 'POST', '/api/auth/login', { body: { username, password } });
-  assert.equal(r.status, 200, r.text);
-  const set = r.headers['set-cookie'][0];
-  return { cookie: set.split(';')[0], setCookie: set, body: r.json };
-}
-
-async function addUser(server, admin, username, role, household) {
-  const body = { username, password: `${username}-password`, role };
-  if (household) body.household = household;
-  const r = await call(server, 'POST', '/api/users', { body, cookie: admin.cookie });
-  assert.equal(r.status, 201, r.text);
-  return login(server, username, body.password);
-}
 
 const reading = { soc: 50, solar_w: 100, lux: 1000, relay_status: { A: true, B: true, C: true, D: true } };
 

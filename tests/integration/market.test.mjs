@@ -6,13 +6,13 @@
 // statements and CSV. With SOLGRID_TEST_MYSQL_HOST set, the same on MariaDB.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import { startServer, solgridBin } from './lib/server.mjs';
+import { call, login, addUser } from './lib/http.mjs';
 import { once as onceArgs, closeAll, waitUntil, record } from './lib/sio.mjs';
 
 const ADMIN_PASSWORD = 'admin-secret-123';
@@ -23,40 +23,6 @@ after(async () => {
   for (const s of servers) await s.stop();
 });
 
-function call(server, method, p, { body, cookie } = {}) {
-  const h = {};
-  if (body !== undefined) h['Content-Type'] = 'application/json';
-  if (cookie) h.Cookie = cookie;
-  if (method !== 'GET') h.Origin = server.url;
-  return new Promise((resolve, reject) => {
-    const req = http.request(server.url + p, { method, headers: h }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch {}
-        resolve({ status: res.statusCode, headers: res.headers, json, text });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
-    req.end();
-  });
-}
-
-async function login(server, username, password) {
-  const r = await call(server, 'POST', '/api/auth/login', { body: { username, password } });
-  assert.equal(r.status, 200, r.text);
-  return { cookie: r.headers['set-cookie'][0].split(';')[0] };
-}
-
-async function addUser(server, admin, username, role, household) {
-  const body = { username, password: `${username}-password`, role };
-  if (household) body.household = household;
-  const r = await call(server, 'POST', '/api/users', { body, cookie: admin.cookie });
-  assert.equal(r.status, 201, r.text);
-  return login(server, username, body.password);
-}
 
 // The arguments of every `name` event a record() log holds.
 const of = (log, name) => log.filter((e) => e.event === name).map((e) => e.args);

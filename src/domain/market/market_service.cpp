@@ -676,14 +676,21 @@ void market_service::refresh_pool_locked(time_point now) {
 
 // ---- use-cases -------------------------------------------------------------
 
+// The start of every request: refused while the market rebuilds; due orders
+// expire first so that none of them trades. Returns the request's time.
+time_point market_service::begin_locked() {
+    if (!st_->ready) throw storage_unavailable("the market is reloading its state from the database; try again");
+    auto now = clock::now();
+    expire_locked(now);
+    return now;
+}
+
 asio::awaitable<place_outcome> market_service::place(order_request r) {
     place_outcome out;
     std::shared_ptr<ticket> t;
     {
         std::lock_guard lk(mutex_);
-        if (!st_->ready) throw storage_unavailable("the market is reloading its state from the database; try again");
-        auto now = clock::now();
-        expire_locked(now);
+        auto now = begin_locked();
         out = insert_locked(r, now);
         if (out.refused) {
             if (!st_->pending.empty()) enqueue_locked();  // expiries
@@ -700,9 +707,7 @@ asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::opt
     std::shared_ptr<ticket> t;
     {
         std::lock_guard lk(mutex_);
-        if (!st_->ready) throw storage_unavailable("the market is reloading its state from the database; try again");
-        auto now = clock::now();
-        expire_locked(now);
+        auto now = begin_locked();
         auto it = st_->open.find(id);
         if (it != st_->open.end() && (!household || it->second.rec.household == *household)) {
             st_->book.cancel(static_cast<order_id>(id));

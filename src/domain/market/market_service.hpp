@@ -166,6 +166,7 @@ private:
     asio::awaitable<void> enforce_relays();
     std::optional<std::string> block_locked(std::size_t household) const;
     // changes in memory (mutex_ held)
+    time_point begin_locked();
     place_outcome insert_locked(const order_request& r, time_point now);
     void apply_trade_locked(const trade& t, std::int64_t incoming, time_point now, std::vector<trade_record>* out);
     void end_order_locked(std::int64_t id, record_status status, end_reason why, time_point now);
