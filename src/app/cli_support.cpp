@@ -1,6 +1,6 @@
 #include "app/cli_support.hpp"
 
-#include "app/server_app.hpp"
+#include "app/logging.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>

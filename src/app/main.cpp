@@ -2,6 +2,7 @@
 #include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
 #include "app/ledger_cli.hpp"
+#include "app/logging.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
 #include "simulator/simulate_cli.hpp"
@@ -65,7 +66,12 @@ int main(int argc, char** argv) {
         std::cerr << "solgrid: configuration error: " << e.what() << "\n";
         return 2;
     }
-    app::setup_logging(cfg.log_level);
+    try {
+        app::setup_logging({cfg.log_level, cfg.log_json, cfg.log_file});
+    } catch (const std::exception& e) {
+        std::cerr << "solgrid: configuration error: " << e.what() << "\n";
+        return 2;
+    }
 
     try {
         if (serve->parsed()) return app::run_server(cfg);

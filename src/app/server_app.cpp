@@ -3,6 +3,7 @@
 #include "app/admin_cli.hpp"
 #include "app/aggregation_scheduler.hpp"
 #include "app/fanout_notifier.hpp"
+#include "app/logging.hpp"
 #include "app/realtime.hpp"
 #include "app/device_link.hpp"
 #include "domain/readings_service.hpp"
@@ -57,10 +58,17 @@ void raise_fd_limit() {
     else if (lim.rlim_cur < 65536) spdlog::info("open-file limit {}: at most that many clients", lim.rlim_cur);
 }
 
-void setup_logging(const std::string& level) {
-    spdlog::set_level(spdlog::level::from_str(level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+namespace {
+
+void watch_hangups(asio::signal_set& signals) {
+    signals.async_wait([&signals](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        reopen_log_file();
+        watch_hangups(signals);
+    });
 }
+
+}  // namespace
 
 storage::database_options database_options_from(const config::config& cfg) {
     storage::database_options o;
@@ -228,6 +236,7 @@ int run_server(const config::config& cfg) {
     app::realtime live(ioc, cfg, events);
     if (auth) live.require_auth(*auth, cfg.public_read);
 
+    const net::http_server* listener = nullptr;  // set once it exists: /healthz reads its connection count
     http_api::router router(cors_from(cfg));
     std::unique_ptr<http_api::access_control> guard;
     if (auth) {
@@ -244,7 +253,11 @@ int run_server(const config::config& cfg) {
     });
     http_api::api_context api{readings, relays, ingest, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
-                              [&live] { return live.stats(); }};
+                              [&live, &listener] {
+                                  auto o = live.stats();
+                                  if (listener) o["connections"] = {{"open", listener->client_connections()}};
+                                  return o;
+                              }};
     api.limits = {cfg.solar_w_max, cfg.lux_max};
     if (auth)
         api.audit = [a = auth.get()](const http_api::request_context& rc, std::string action, std::string target,
@@ -282,7 +295,9 @@ int run_server(const config::config& cfg) {
     sopts.body_limit = cfg.max_body_bytes;
     sopts.read_timeout = cfg.http_read_timeout;
     if (cfg.tls()) sopts.tls = net::load_tls_context(cfg.tls_cert_file, cfg.tls_key_file);  // HTTPS + WSS on PORT
+    sopts.max_connections = static_cast<std::size_t>(cfg.max_connections);
     net::http_server server(ioc, sopts, handlers);
+    listener = &server;
     server.start();
     device.start();
     aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
@@ -308,6 +323,9 @@ int run_server(const config::config& cfg) {
             },
             asio::detached);
     });
+
+    asio::signal_set hangups(ioc, SIGHUP);  // logrotate renamed LOG_FILE: write to a fresh one
+    watch_hangups(hangups);
 
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });

@@ -1,6 +1,7 @@
 // `solgrid serve`: builds every part from the config, runs the io_context on
 // its threads, and shuts down gracefully on SIGINT/SIGTERM (stop accepting,
-// finish what is in flight, close the database). Owned by main().
+// finish what is in flight, close the database); SIGHUP reopens LOG_FILE.
+// Owned by main().
 #pragma once
 
 #include "config/config.hpp"
@@ -17,8 +18,5 @@ void raise_fd_limit();
 
 // The database the config asks for (SQLite file, or MySQL when DB_HOST is set).
 storage::database_options database_options_from(const config::config& cfg);
-
-// Sets spdlog's level and pattern from the config.
-void setup_logging(const std::string& level);
 
 }  // namespace solgrid::app

@@ -76,7 +76,7 @@ const std::vector<std::string>& known_variables() {
         "HOST", "PORT", "THREADS", "CORS_ORIGINS", "MAX_BODY_BYTES", "HTTP_READ_TIMEOUT_S",
         "SHUTDOWN_GRACE_S", "FRONTEND_DIR", "DB_PATH", "DB_HOST", "DB_PORT", "DB_USER",
         "DB_PASSWORD", "DB_DATABASE", "DB_POOL_SIZE", "ARDUINO_URL", "BATTERY_CAPACITY_WH",
-        "LOG_LEVEL", "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
+        "LOG_LEVEL", "LOG_FORMAT", "LOG_FILE", "MAX_CONNECTIONS", "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
         "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS",
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
@@ -317,6 +317,13 @@ config from_variables(const variables& vars) {
             fail("LOG_LEVEL", "must be one of trace, debug, info, warn, error, critical, off", *v);
         c.log_level = *v;
     }
+    if (auto v = get("LOG_FORMAT")) {
+        if (*v != "text" && *v != "json") fail("LOG_FORMAT", "must be text or json", *v);
+        c.log_json = *v == "json";
+    }
+    if (auto v = get("LOG_FILE")) c.log_file = *v;
+    if (auto v = get("MAX_CONNECTIONS"))
+        c.max_connections = static_cast<int>(parse_int("MAX_CONNECTIONS", *v, 0, 10000000));
 
     ms("PING_INTERVAL_MS", c.engineio.ping_interval, 50, 3600000);
     ms("PING_TIMEOUT_MS", c.engineio.ping_timeout, 50, 3600000);

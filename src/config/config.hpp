@@ -79,6 +79,9 @@ struct config {
     std::chrono::milliseconds device_backoff{250};    // DEVICE_BACKOFF_MS: first retry delay (doubles)
 
     std::string log_level = "info";
+    bool log_json = false;    // LOG_FORMAT=text|json: json is one object per line (docs/logging-and-limits.md)
+    std::string log_file;     // LOG_FILE: append here instead of stderr; reopened on SIGHUP
+    int max_connections = 0;  // MAX_CONNECTIONS: open client connections at once, beyond → 503; 0 = no limit
 
     // access control (issue 12)
     bool auth_enabled = true;           // AUTH=on|off; off = the seed's open behaviour, for lab demos

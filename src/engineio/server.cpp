@@ -279,13 +279,14 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
     if (!target) target = create(make_info(req, info, std::move(q.all), "websocket"));
     tcp::socket moved(target->executor(), protocol, raw.release());
     bool probe = existing != nullptr;
-    asio::post(target->executor(), [this, target, probe, sock = std::move(moved)]() mutable {
+    asio::post(target->executor(), [this, target, probe, sock = std::move(moved),
+                                    slot = std::move(info.connection_slot)]() mutable {
         if (target->closed() || (probe && target->has_websocket())) {
             boost::system::error_code ignored;
             sock.close(ignored);
             return;
         }
-        target->attach_websocket(std::move(sock), probe);
+        target->attach_websocket(std::move(sock), probe, std::move(slot));
         if (!probe) {
             target->send(make_packet(packet_type::open, open_packet(target->id(), false, cfg_).substr(1)));
             target->start_heartbeat();

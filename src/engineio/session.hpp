@@ -149,7 +149,7 @@ public:
     asio::awaitable<boost::system::error_code> can_upgrade();
     // Takes a WebSocket (already upgraded at HTTP level, on this strand).
     // `probe` = upgrade of a polling session (2probe/3probe/5 follows).
-    void attach_websocket(tcp::socket socket, bool probe);
+    void attach_websocket(tcp::socket socket, bool probe, std::shared_ptr<void> connection_slot = {});
     transport_kind transport() const { return transport_; }
     bool closed() const { return closed_; }
     bool has_websocket() const { return ws_ != nullptr; }

@@ -22,10 +22,11 @@ std::vector<char>& read_buffer() {
 
 }  // namespace
 
-void session::attach_websocket(tcp::socket socket, bool probe) {
+void session::attach_websocket(tcp::socket socket, bool probe, std::shared_ptr<void> connection_slot) {
     boost::system::error_code ec;
     socket.non_blocking(true, ec);
     auto ws = std::make_shared<websocket_transport>(*this, std::move(socket), cfg_.max_payload);
+    ws->hold(std::move(connection_slot));
     ws_ = ws;
     if (!probe) transport_ = transport_kind::websocket;
     ws->start();
@@ -64,6 +65,7 @@ void websocket_transport::abort() {
     if (stopped_) return;
     boost::system::error_code ignored;
     socket_.close(ignored);
+    slot_.reset();
 }
 
 void websocket_transport::on_text(std::string&& text) {

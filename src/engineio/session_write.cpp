@@ -237,6 +237,7 @@ void websocket_transport::stop() {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
+    slot_.reset();  // the connection is gone: MAX_CONNECTIONS counts it no more
     if (carries()) owner_.close(close_reason::transport_error);
 }
 

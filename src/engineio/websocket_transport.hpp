@@ -31,6 +31,9 @@ public:
     websocket_transport(session& owner, tcp::socket s, std::size_t max_payload)
         : owner_(owner), socket_(std::move(s)), parser_(max_payload) {}
 
+    // Keeps the connection's MAX_CONNECTIONS slot (net::request_info) until
+    // the socket closes.
+    void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
     // Starts reading, and writes what is owed already.
     void start();
     // True while it carries its session (not a probe, not dropped).
@@ -67,6 +70,7 @@ private:
     bool close_sent_ = false;
     std::uint16_t close_code_ = net::ws::close_code::normal;
     bool stopped_ = false;
+    std::shared_ptr<void> slot_;
 };
 
 }  // namespace solgrid::engineio

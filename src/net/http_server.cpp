@@ -2,6 +2,8 @@
 
 #include "net/tls_bridge.hpp"
 
+#include "common/log_fields.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +27,24 @@ response plain_error(http::status status, unsigned version, std::string_view mes
     res.keep_alive(false);
     res.prepare_payload();
     return res;
+}
+
+// The access log: one debug line per answered request, its fields top-level
+// keys under LOG_FORMAT=json (common/log_fields.hpp).
+void access_log(const request& req, const response& res, const request_info& info,
+                std::chrono::steady_clock::time_point started) {
+    auto target = std::string_view(req.target());
+    auto path = target.substr(0, target.find('?'));
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    auto ms = fmt::format("{:.3f}", static_cast<double>(micros.count()) / 1000.0);
+    auto client = info.remote.address().to_string();
+    std::vector<common::log_field> fields{{"method", std::string(req.method_string())},
+                                          {"route", std::string(path)},
+                                          {"status", std::to_string(res.result_int()), true},
+                                          {"duration_ms", ms, true},
+                                          {"client", client}};
+    common::scoped_log_fields scope(fields);
+    spdlog::debug("{} {} {} {}ms client {}", fields[0].value, fields[1].value, fields[2].value, ms, client);
 }
 
 }  // namespace
@@ -115,19 +135,66 @@ asio::awaitable<void> http_server::accept_loop() {
             continue;
         }
         auto ex = socket.get_executor();
+        auto slot = admit();
+        if (!slot) {
+            if (auto held = refusal_warnings_.admit())
+                spdlog::warn("MAX_CONNECTIONS={} reached: refusing new connections with 503{}", opts_.max_connections,
+                             common::suppressed_note(*held));
+            asio::co_spawn(ex, refuse(std::move(socket)), asio::detached);
+            continue;
+        }
         if (opts_.tls) {
-            asio::co_spawn(ex, tls_session(std::move(socket)), asio::detached);
+            asio::co_spawn(ex, tls_session(std::move(socket), std::move(slot)), asio::detached);
             continue;
         }
         boost::system::error_code ignored;
         request_info info{socket.remote_endpoint(ignored)};
-        asio::co_spawn(ex, session(std::move(socket), info), asio::detached);
+        info.connection_slot = std::move(slot);
+        asio::co_spawn(ex, session(std::move(socket), std::move(info)), asio::detached);
     }
 }
 
+std::shared_ptr<void> http_server::admit() {
+    auto clients = clients_;
+    auto now = clients->fetch_add(1) + 1;
+    if (opts_.max_connections > 0 && now > opts_.max_connections) {
+        clients->fetch_sub(1);
+        return nullptr;
+    }
+    // Any non-null pointer will do: the deleter is what counts.
+    return std::shared_ptr<void>(static_cast<void*>(clients.get()), [clients](void*) { clients->fetch_sub(1); });
+}
+
+// Over MAX_CONNECTIONS: the 503 at once (no need to read the request), then
+// a short lingering close so the client reads it rather than a reset. Over
+// TLS there is no cheap way to answer: just close.
+asio::awaitable<void> http_server::refuse(tcp::socket socket) {
+    boost::system::error_code ignored;
+    if (opts_.tls) {
+        socket.close(ignored);
+        co_return;
+    }
+    beast::tcp_stream stream(std::move(socket));
+    auto answer = plain_error(http::status::service_unavailable, 11, "too many connections");
+    answer.set(http::field::retry_after, "1");
+    stream.expires_after(opts_.read_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, answer, use_tuple);
+    if (wec) co_return;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::milliseconds(1000));
+    char sink[4096];
+    for (std::size_t total = 0; total < 64 * 1024;) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+        if (ec) break;
+        total += n;
+    }
+    stream.socket().close(ignored);
+}
+
 // TLS, then the ordinary session over the bridge's plaintext end, on the
-// same strand.
-asio::awaitable<void> http_server::tls_session(tcp::socket socket) {
+// same strand. `slot` is held until the TLS connection ends (the plaintext
+// session's WebSocket, if it upgrades, ends with it).
+asio::awaitable<void> http_server::tls_session(tcp::socket socket, std::shared_ptr<void> slot) {
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
@@ -136,6 +203,7 @@ asio::awaitable<void> http_server::tls_session(tcp::socket socket) {
     bo.linger_time = opts_.linger_time;
     bo.linger_bytes = opts_.linger_bytes;
     auto bridge = std::make_shared<tls_bridge>(std::move(socket), *opts_.tls, bo);
+    auto held = std::move(slot);  // freed when this coroutine ends: the TLS connection is gone
     registration reg(this, bridge->transport());  // idle (cancellable) during the handshake
 
     auto result = co_await bridge->handshake();
@@ -203,6 +271,7 @@ asio::awaitable<void> http_server::session(tcp::socket socket, request_info info
             co_return;
         }
         state->busy = true;
+        auto started = std::chrono::steady_clock::now();
         // The handler may hold the request (long-polling); no read deadline then.
         stream.expires_never();
         std::optional<response> answered;
@@ -237,6 +306,7 @@ asio::awaitable<void> http_server::session(tcp::socket socket, request_info info
             wec = e;
         }
         state->busy = false;
+        if (spdlog::default_logger_raw()->should_log(spdlog::level::debug)) access_log(req, res, info, started);
         if (wec || !keep) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

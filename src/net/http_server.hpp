@@ -40,6 +40,11 @@ struct server_options {
     // Set (net::load_tls_context): every connection speaks TLS; its
     // handshake runs under read_timeout.
     std::shared_ptr<asio::ssl::context> tls;
+    // MAX_CONNECTIONS: client connections open at once (keep-alive, long
+    // polls, WebSockets alike, each until closed); one more gets a 503
+    // {"success":false,"error":"too many connections"} and is closed (over
+    // TLS: closed without an answer). 0 = no limit.
+    std::size_t max_connections = 0;
 };
 
 // start() could not listen; what() says why and what to do, e.g.
@@ -66,12 +71,20 @@ public:
     // side and its plaintext session) while both are open.
     std::size_t open_connections() const;
 
+    // Accepted client connections open now, upgraded WebSockets included
+    // (the MAX_CONNECTIONS count). Any thread.
+    std::size_t client_connections() const { return clients_->load(); }
+
 private:
     struct conn;
     struct registration;
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(tcp::socket socket, request_info info);
-    asio::awaitable<void> tls_session(tcp::socket socket);
+    asio::awaitable<void> tls_session(tcp::socket socket, std::shared_ptr<void> slot);
+    asio::awaitable<void> refuse(tcp::socket socket);
+    // A place under MAX_CONNECTIONS, freed when the last copy goes; null
+    // when the server is full.
+    std::shared_ptr<void> admit();
     asio::awaitable<void> linger_close(beast::tcp_stream& stream);
     [[noreturn]] void fail_to_listen(const boost::system::error_code& ec, const tcp::endpoint& ep);
     void close_idle(bool force);
@@ -83,6 +96,9 @@ private:
     std::uint16_t bound_port_ = 0;
     std::atomic<bool> stopping_{false};
     common::log_throttle accept_warnings_{std::chrono::seconds(10)};
+    common::log_throttle refusal_warnings_{std::chrono::seconds(10)};
+    // Shared with the slots, which an upgraded WebSocket may hold after the server is gone.
+    std::shared_ptr<std::atomic<std::size_t>> clients_ = std::make_shared<std::atomic<std::size_t>>(0);
 
     mutable std::mutex mutex_;
     std::unordered_map<conn*, std::shared_ptr<conn>> conns_;

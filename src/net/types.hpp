@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <functional>
+#include <memory>
 
 namespace solgrid::net {
 
@@ -28,6 +29,11 @@ using response = http::response<net::body>;
 struct request_info {
     tcp::endpoint remote;
     bool secure = false;  // arrived over TLS (HTTPS / WSS)
+    // The connection's place under MAX_CONNECTIONS (http_server): it is
+    // freed when the last copy goes. Whoever takes over the socket (a
+    // WebSocket upgrade) keeps it exactly as long as the socket is open;
+    // nobody else may store it.
+    std::shared_ptr<void> connection_slot;
 };
 
 // What the server calls. `http` answers one request (it may suspend, e.g. a

@@ -153,3 +153,26 @@ TEST(Config, MarketSettings) {
     }
     EXPECT_THROW(from_variables({{"MARKET_PRICE_FLOOR", "0"}, {"MARKET_PRICE_CEILING", "5000000"}}), config_error);
 }
+
+TEST(Config, LogFormatFileAndMaxConnections) {
+    auto d = from_variables({});
+    EXPECT_FALSE(d.log_json);
+    EXPECT_TRUE(d.log_file.empty());
+    EXPECT_EQ(d.max_connections, 0);  // no limit
+    auto c = from_variables({{"LOG_FORMAT", "json"}, {"LOG_FILE", "/var/log/solgrid.log"}, {"MAX_CONNECTIONS", "500"}});
+    EXPECT_TRUE(c.log_json);
+    EXPECT_EQ(c.log_file, "/var/log/solgrid.log");
+    EXPECT_EQ(c.max_connections, 500);
+    EXPECT_FALSE(from_variables({{"LOG_FORMAT", "text"}}).log_json);
+    auto message = [](variables v) {
+        try {
+            from_variables(v);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message({{"LOG_FORMAT", "xml"}}).find("LOG_FORMAT"), std::string::npos);
+    EXPECT_NE(message({{"MAX_CONNECTIONS", "-1"}}).find("MAX_CONNECTIONS"), std::string::npos);
+    EXPECT_NE(message({{"MAX_CONNECTIONS", "many"}}).find("MAX_CONNECTIONS"), std::string::npos);
+}
