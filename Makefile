@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build frontend run test test-unit test-integration bench fuzz clean
+.PHONY: all setup build frontend run test test-unit test-integration bench fuzz install clean
 
 all: build
 
@@ -41,6 +41,12 @@ bench: build
 # libFuzzer targets (clang, ASan, UBSan) for the network parsers, a minute each.
 fuzz: setup
 	scripts/fuzz --seconds $${FUZZ_SECONDS:-60}
+
+# The binary, the dashboard, .env.example and the systemd unit under PREFIX
+# (DESTDIR for packaging): docs/operations.md "Install".
+PREFIX ?= /usr/local
+install: build frontend
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz

@@ -5,6 +5,7 @@
 #include "app/fanout_notifier.hpp"
 #include "app/logging.hpp"
 #include "app/realtime.hpp"
+#include "app/systemd_notify.hpp"
 #include "app/device_link.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
@@ -36,6 +37,8 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
+
+#include <atomic>
 
 #include <filesystem>
 #include <iostream>
@@ -95,9 +98,21 @@ storage::database_options database_options_from(const config::config& cfg) {
 
 namespace {
 
+// FRONTEND_DIR wins; then frontend/dist under the working directory (a
+// checkout); then <prefix>/share/solgrid/www next to the installed binary
+// (<prefix>/bin/solgrid, `make install`). The checkout path is returned when
+// none exists, for the warning.
 std::filesystem::path frontend_root(const config::config& cfg) {
     if (!cfg.frontend_dir.empty()) return cfg.frontend_dir;
-    return "frontend/dist";
+    std::filesystem::path checkout = "frontend/dist";
+    std::error_code ec;
+    if (std::filesystem::is_directory(checkout, ec)) return checkout;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto installed = exe.parent_path().parent_path() / "share" / "solgrid" / "www";
+        if (std::filesystem::is_directory(installed, ec)) return installed;
+    }
+    return checkout;
 }
 
 // Reloads the credential snapshot every 2 s (changes made by `solgrid user`
@@ -251,6 +266,7 @@ int run_server(const config::config& cfg) {
     router.mount(live.engine().path(), [&live](http_api::request_context& rc) {
         return live.engine().handle_http(rc.req, rc.info);
     });
+    std::atomic<bool> shutting_down{false};  // /readyz answers 503 once a signal arrived
     http_api::api_context api{readings, relays, ingest, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
                               [&live, &listener] {
@@ -265,6 +281,7 @@ int run_server(const config::config& cfg) {
             return a->audit(rc.who ? rc.who->actor() : "anonymous", rc.address(), std::move(action),
                             std::move(target), std::move(outcome), std::move(detail));
         };
+    api.shutting_down = [&shutting_down] { return shutting_down.load(); };
     api.relay_block = [&market](std::size_t i) { return market.relay_block(i); };
     http_api::add_api_routes(router, api);
     http_api::add_market_routes(router, {market, std::chrono::hours(cfg.utc_offset_hours)});
@@ -273,11 +290,12 @@ int run_server(const config::config& cfg) {
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
 
     auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
-    if (frontend->available())
+    if (frontend->available()) {
+        spdlog::info("serving the dashboard from {}", frontend_root(cfg).string());
         router.fallback([frontend](http_api::request_context& rc) -> asio::awaitable<net::response> {
             co_return frontend->serve(rc.req, rc.path);
         });
-    else
+    } else
         spdlog::warn("no built frontend at {} (run `make frontend`); serving the API only",
                      frontend_root(cfg).string());
 
@@ -309,10 +327,19 @@ int run_server(const config::config& cfg) {
                  cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path,
                  cfg.auth_enabled ? "on" : "OFF");
 
+    // systemd (Type=notify): the schema is migrated and the listener is up.
+    systemd_notify_ready("listening on port " + std::to_string(server.port()));
+    if (auto every = systemd_watchdog_interval(); every.count() > 0) {
+        spdlog::info("systemd watchdog: WATCHDOG=1 every {} ms", every.count() / 1000);
+        asio::co_spawn(ioc, systemd_watchdog_pings(every), asio::detached);
+    }
+
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: shutting down", sig);
+        shutting_down = true;  // /readyz: 503 from now on, while in-flight requests drain
+        systemd_notify_stopping("shutting down");
         asio::co_spawn(
             ioc,
             [&]() -> asio::awaitable<void> {

@@ -2,6 +2,7 @@
 
 #include "common/json_parse.hpp"
 #include "http/json_response.hpp"
+#include "http/readiness.hpp"
 #include "domain/energy.hpp"
 
 #include <boost/json.hpp>
@@ -183,6 +184,14 @@ void add_api_routes(router& r, api_context ctx) {
         if (c->extra_health)
             for (auto& kv : c->extra_health()) o[kv.key()] = kv.value();
         co_return json(db_ok ? http::status::ok : http::status::service_unavailable, o, rc.req.version());
+    }, access::open);
+
+    // Ready for traffic (a load balancer's question), beside /healthz (alive).
+    // The schema is migrated before the listener opens (storage::database).
+    r.add(http::verb::get, "/readyz", [c](request_context& rc) -> asio::awaitable<response> {
+        auto v = readiness({c->storage_problem ? c->storage_problem() : std::nullopt, true,
+                            c->shutting_down && c->shutting_down()});
+        co_return json(v.status, v.body, rc.req.version());
     }, access::open);
 }
 

@@ -20,6 +20,8 @@ struct api_context {
     // /healthz: why the database is not usable (nullopt while it is).
     std::function<std::optional<std::string>()> storage_problem;
     std::function<boost::json::object()> extra_health;  // realtime stats, optional
+    // /readyz: true once a shutdown signal arrived (unset: never).
+    std::function<bool()> shutting_down;
     domain::reading_limits limits;                       // SOLAR_W_MAX, LUX_MAX
     // Writes an audit row for what the caller did (AUTH on; unset with AUTH=off).
     std::function<asio::awaitable<void>(const request_context&, std::string action, std::string target,
