@@ -7,6 +7,7 @@ import { Backend, freePort } from './lib/backend.mjs';
 import {
   DESKTOP, MOBILE, hookText, launchBrowser, missingPrerequisite, navigate, screenshot, skipOrThrow, waitForMode,
 } from './lib/env.mjs';
+import { pageFetch } from './lib/page-fetch.mjs';
 
 const missing = missingPrerequisite({ backend: true });
 const skip = missing ? skipOrThrow(missing) : false;
@@ -15,16 +16,6 @@ const ADMIN_PASSWORD = 'e2e-admin-pass-7Qx!';
 const BEE_PASSWORD = 'bee-pass-e2e-42';
 const HOUSEHOLDS = ['A', 'B', 'C', 'D'];
 
-// The page's own fetch (its cookie, its Origin) → { status, body }.
-function pageFetch(page, path, init = {}) {
-  return page.evaluate(async ([p, i]) => {
-    const res = await fetch(p, { credentials: 'same-origin', ...i, headers: { 'Content-Type': 'application/json', ...(i.headers || {}) } });
-    const text = await res.text();
-    let body = null;
-    try { body = JSON.parse(text); } catch { body = text; }
-    return { status: res.status, body };
-  }, [path, init]);
-}
 
 async function login(page, username, password) {
   await page.waitForSelector('[data-testid="login-page"]');

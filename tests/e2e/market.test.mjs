@@ -14,6 +14,7 @@ import { startStaticServer } from './lib/static-server.mjs';
 import {
   DESKTOP, DIST, MOBILE, SOLGRID_BIN, launchBrowser, missingPrerequisite, screenshot, skipOrThrow, waitForMode,
 } from './lib/env.mjs';
+import { pageFetch } from './lib/page-fetch.mjs';
 
 const missingReal = missingPrerequisite({ backend: true });
 const skipReal = missingReal ? skipOrThrow(missingReal) : false;
@@ -39,16 +40,6 @@ function solgrid(backend, args, input = '') {
   });
 }
 
-// The page's own fetch (its cookie) → { status, body }.
-function pageFetch(page, path, init = {}) {
-  return page.evaluate(async ([p, i]) => {
-    const res = await fetch(p, { credentials: 'same-origin', ...i, headers: { 'Content-Type': 'application/json', ...(i.headers || {}) } });
-    const text = await res.text();
-    let body = null;
-    try { body = JSON.parse(text); } catch { body = text; }
-    return { status: res.status, body };
-  }, [path, init]);
-}
 
 const attr = (page, sel, name) => page.getAttribute(sel, name);
 const waitAttr = (page, testId, name, want, timeout = 10000) =>
