@@ -68,6 +68,7 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
     // wake the other io thread, which may sit on a core a client needs).
     events.add_sink([this, &root](const std::vector<std::string>& rooms, const std::string& event,
                                   const boost::json::value& payload) {
+        if (emitted_) emitted_->with({event}).inc();
         socketio::payload p;
         p.args.push_back(payload);
         if (rooms.empty())

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "app/fanout_notifier.hpp"
+#include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "domain/auth_service.hpp"
 #include "engineio/server.hpp"
@@ -23,6 +24,9 @@ public:
     // /healthz figures.
     boost::json::object stats() const;
 
+    // Counts every domain event emitted, by event name (set before serving).
+    void count_events(common::metrics::family<common::metrics::counter>& emitted) { emitted_ = &emitted; }
+
     // AUTH on: the CONNECT of every socket must present a session cookie
     // (browsers) or auth {token}; refused ones get CONNECT_ERROR
     // {"message":"unauthorized"}. Sockets join "role:<role>" and
@@ -35,6 +39,7 @@ private:
     void disconnect_credentials(const std::vector<std::string>& credentials);
 
     domain::auth_service* auth_ = nullptr;
+    common::metrics::family<common::metrics::counter>* emitted_ = nullptr;
     std::mutex by_credential_mutex_;
     std::unordered_multimap<std::string, std::weak_ptr<socketio::socket>> by_credential_;
 

@@ -7,6 +7,7 @@
 #include "app/realtime.hpp"
 #include "app/systemd_notify.hpp"
 #include "app/device_link.hpp"
+#include "app/metrics_wiring.hpp"
 #include "domain/readings_service.hpp"
 #include "domain/relay_service.hpp"
 #include "crypto/secrets.hpp"
@@ -288,6 +289,9 @@ int run_server(const config::config& cfg) {
     http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl, cfg.public_read});
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
+    common::metrics::registry metrics;  // GET /metrics
+    register_metrics(metrics, {cfg, db, readings, relays, market, device, live, [&listener] { return listener; }}, router);
+    add_metrics_route(router, metrics, cfg.metrics_public);
 
     auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
     if (frontend->available()) {

@@ -139,10 +139,52 @@ void registry::add_callback_gauge(std::string name, std::string help, std::funct
     order_.push_back({kind::gauge, name, &f, std::move(read)});
 }
 
+void registry::add_callback(kind k, std::string name, std::string help, std::vector<std::string> labels,
+                            std::function<std::vector<sample>()> read) {
+    if (k == kind::histogram) throw std::invalid_argument("callback histograms are not supported: " + name);
+    std::lock_guard lk(mutex_);
+    check_new(name, labels);
+    order_.push_back({k, name, nullptr, {}, std::move(labels), std::move(read), std::move(help)});
+}
+
+void registry::add_histogram_view(std::string name, std::string help, const histogram& h) {
+    std::lock_guard lk(mutex_);
+    check_new(name, {});
+    order_.push_back({kind::histogram, name, nullptr, {}, {}, {}, std::move(help), &h});
+}
+
+namespace {
+
+void render_histogram(std::string& out, const std::string& name, const std::vector<std::string>& labels,
+                      const std::vector<std::string>& values, const histogram& m) {
+    const auto& bounds = m.bounds();
+    auto cum = m.cumulative();
+    for (std::size_t i = 0; i <= bounds.size(); ++i) {
+        std::string le = i < bounds.size() ? format_value(bounds[i]) : "+Inf";
+        out += name + "_bucket" + labels_text(labels, values, "le=\"" + le + "\"") + " " + std::to_string(cum[i]) + "\n";
+    }
+    out += name + "_sum" + labels_text(labels, values) + " " + format_value(m.sum()) + "\n";
+    out += name + "_count" + labels_text(labels, values) + " " + std::to_string(cum.back()) + "\n";
+}
+
+}  // namespace
+
 std::string registry::render() const {
     std::lock_guard lk(mutex_);
     std::string out;
     for (const auto& e : order_) {
+        if (e.view) {
+            header(out, e.name, e.help, "histogram");
+            render_histogram(out, e.name, {}, {}, *e.view);
+            continue;
+        }
+        if (e.samples) {
+            header(out, e.name, e.help, e.k == kind::counter ? "counter" : "gauge");
+            for (const auto& s : e.samples())
+                if (s.values.size() == e.labels.size())
+                    out += e.name + labels_text(e.labels, s.values) + " " + format_value(s.value) + "\n";
+            continue;
+        }
         if (e.k == kind::counter) {
             auto& f = *static_cast<family<counter>*>(e.fam);
             header(out, f.name_, f.help_, "counter");
@@ -163,16 +205,7 @@ std::string registry::render() const {
             auto& f = *static_cast<family<histogram>*>(e.fam);
             header(out, f.name_, f.help_, "histogram");
             std::lock_guard fl(f.mutex_);
-            for (const auto& [values, m] : f.children_) {
-                auto cum = m->cumulative();
-                for (std::size_t i = 0; i <= f.bounds_.size(); ++i) {
-                    std::string le = i < f.bounds_.size() ? format_value(f.bounds_[i]) : "+Inf";
-                    out += f.name_ + "_bucket" + labels_text(f.labels_, values, "le=\"" + le + "\"") + " " +
-                           std::to_string(cum[i]) + "\n";
-                }
-                out += f.name_ + "_sum" + labels_text(f.labels_, values) + " " + format_value(m->sum()) + "\n";
-                out += f.name_ + "_count" + labels_text(f.labels_, values) + " " + std::to_string(cum.back()) + "\n";
-            }
+            for (const auto& [values, m] : f.children_) render_histogram(out, f.name_, f.labels_, values, *m);
         }
     }
     return out;

@@ -96,6 +96,20 @@ public:
     // A gauge computed when scraped (connections open, device last-seen age).
     void add_callback_gauge(std::string name, std::string help, std::function<double()> read);
 
+    // A counter or gauge family whose samples a component computes when
+    // scraped (its own atomics, a registry it keeps): `read` returns one
+    // sample per label-value set (in `labels` order; a sample with the wrong
+    // number of values is skipped). Called under the registry's lock, from
+    // the scraping thread: it must not call back into the registry.
+    struct sample {
+        std::vector<std::string> values;
+        double value = 0;
+    };
+    void add_callback(kind k, std::string name, std::string help, std::vector<std::string> labels,
+                      std::function<std::vector<sample>()> read);
+    // A label-less histogram a component owns (it must outlive the registry's use).
+    void add_histogram_view(std::string name, std::string help, const histogram& h);
+
     // The text exposition format (Content-Type: text/plain; version=0.0.4).
     std::string render() const;
 
@@ -105,6 +119,10 @@ private:
         std::string name;
         void* fam;  // family<counter|gauge|histogram>*
         std::function<double()> read;  // callback gauges
+        std::vector<std::string> labels;                // callback families
+        std::function<std::vector<sample>()> samples;   // callback families
+        std::string help;
+        const histogram* view = nullptr;                // histogram views
     };
     void check_new(const std::string& name, const std::vector<std::string>& labels) const;
 

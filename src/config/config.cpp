@@ -85,7 +85,8 @@ const std::vector<std::string>& known_variables() {
         "ADMIN_PASSWORD", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_S", "LOGIN_RATE", "LOGIN_BURST",
         "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE", "MARKET_SHARES", "MARKET_CURRENCY",
         "MARKET_PRICE_FLOOR", "MARKET_PRICE_CEILING", "MARKET_CREDIT_LIMIT", "MARKET_POOL_PRICE_AT_EMPTY",
-        "MARKET_POOL_PRICE_AT_FULL", "SOC_FLOOR", "MARKET_ENFORCE", "MARKET_EXEMPT", "HOUSEHOLD_NOMINAL_W"};
+        "MARKET_POOL_PRICE_AT_FULL", "SOC_FLOOR", "MARKET_ENFORCE", "MARKET_EXEMPT", "HOUSEHOLD_NOMINAL_W",
+        "METRICS_PUBLIC"};
     return names;
 }
 
@@ -218,6 +219,7 @@ config from_variables(const variables& vars) {
              "*");
     }
     if (auto v = get("PUBLIC_READ")) c.public_read = parse_switch("PUBLIC_READ", *v, "true", "false");
+    if (auto v = get("METRICS_PUBLIC")) c.metrics_public = parse_switch("METRICS_PUBLIC", *v, "true", "false");
     if (auto v = get("DEVICE_TRUSTED_NETWORKS")) {
         if (!common::network_list::parse(*v)) {
             std::string bad;

@@ -86,6 +86,7 @@ struct config {
     // access control (issue 12)
     bool auth_enabled = true;           // AUTH=on|off; off = the seed's open behaviour, for lab demos
     bool public_read = false;           // PUBLIC_READ: GET routes without credentials
+    bool metrics_public = false;        // METRICS_PUBLIC: GET /metrics without credentials (AUTH on)
     std::string device_trusted_networks = "127.0.0.1/32,::1/128";  // may POST readings without a token
     std::chrono::hours session_ttl{168};                           // SESSION_TTL_H
     std::string admin_password;         // ADMIN_PASSWORD: the first admin's, when no user exists

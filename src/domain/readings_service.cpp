@@ -11,6 +11,7 @@ asio::awaitable<void> readings_service::warm_up() {
 
 asio::awaitable<stored_reading> readings_service::record(reading r) {
     auto stored = co_await store_.append(r, clock::now());
+    stored_.fetch_add(1, std::memory_order_relaxed);
     remember(stored);
     events_.publish("new_sun_data", to_json(stored));
     co_return stored;

@@ -5,6 +5,8 @@
 
 #include "domain/ports.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 
 namespace solgrid::domain {
@@ -22,6 +24,9 @@ public:
 
     std::optional<stored_reading> latest() const;
 
+    // Readings stored by this process since it started (for /metrics).
+    std::uint64_t stored_count() const { return stored_.load(std::memory_order_relaxed); }
+
     // The `new_sun_data` payload: {soc, solar_w, lux, timestamp}.
     static boost::json::object to_json(const stored_reading& r);
 
@@ -32,6 +37,7 @@ private:
     notifier& events_;
     mutable std::mutex mutex_;
     std::optional<stored_reading> latest_;
+    std::atomic<std::uint64_t> stored_{0};
 };
 
 }  // namespace solgrid::domain

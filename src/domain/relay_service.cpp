@@ -144,6 +144,8 @@ void relay_service::command_attempt(std::int64_t version, int attempt) {
 
 void relay_service::command_failed(std::int64_t version, int attempt, std::string error, bool final) {
     std::lock_guard lock(mutex_);
+    ++outcomes_.failed_attempts;
+    if (final) ++outcomes_.given_up;
     if (version != version_) return;
     phase_ = final ? command_phase::failed : command_phase::retrying;
     attempts_ = attempt;
@@ -156,12 +158,18 @@ void relay_service::command_delivered(std::int64_t version, relay_report r) {
     if (!r.version) r.version = version;
     {
         std::lock_guard lock(mutex_);
+        ++outcomes_.delivered;
         if (version == version_) {
             phase_ = command_phase::delivered;
             error_.clear();
         }
     }
     report(r);
+}
+
+relay_service::command_outcomes relay_service::outcomes() const {
+    std::lock_guard lock(mutex_);
+    return outcomes_;
 }
 
 bool relay_service::needs_delivery(std::int64_t version) const {

@@ -74,6 +74,13 @@ public:
     // False once `version` is superseded or known to be on the device.
     bool needs_delivery(std::int64_t version) const;
 
+    // Outcomes of pushing commands to the device since start (for /metrics):
+    // attempts that delivered, attempts that failed, commands given up.
+    struct command_outcomes {
+        std::uint64_t delivered = 0, failed_attempts = 0, given_up = 0;
+    };
+    command_outcomes outcomes() const;
+
     // The GET /api/relay/status and relay_status_update payload.
     boost::json::object status_json() const;
 
@@ -98,6 +105,7 @@ private:
     command_phase phase_ = command_phase::none;
     int attempts_ = 0;
     std::string error_;
+    command_outcomes outcomes_;
     boost::json::value last_published_;
 };
 

@@ -92,7 +92,9 @@ handshake_info make_info(const net::request& req, const net::request_info& info,
 }  // namespace
 
 server::server(asio::io_context& ioc, std::string path, settings cfg, net::cors_policy cors, session_handler& handler)
-    : ioc_(ioc), path_(std::move(path)), cfg_(cfg), cors_(std::move(cors)), handler_(handler) {}
+    : ioc_(ioc), path_(std::move(path)), cfg_(cfg), cors_(std::move(cors)), handler_(handler) {
+    cfg_.counters = &stats_;
+}
 
 net::response server::error_response(const net::request& req, error e, const net::cors_policy& cors) {
     auto answer = to_http(e);
@@ -118,8 +120,17 @@ std::size_t server::session_count() const {
     return sessions_.size();
 }
 
+std::pair<std::size_t, std::size_t> server::sessions_by_transport() const {
+    std::pair<std::size_t, std::size_t> n{0, 0};
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, s] : sessions_)
+        (s->transport() == session::transport_kind::websocket ? n.second : n.first)++;
+    return n;
+}
+
 session_ptr server::create(handshake_info info) {
     auto id = random_id();
+    stats_.add(stats_.sessions_opened);
     auto s = std::make_shared<session>(asio::make_strand(ioc_), id, cfg_, handler_, std::move(info),
                                        [this](const std::string& gone) {
                                            std::lock_guard lock(mutex_);

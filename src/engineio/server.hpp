@@ -36,6 +36,9 @@ public:
     // Closes every session (shutdown).
     void close_all(close_reason r);
     std::size_t session_count() const;
+    // Open sessions on each transport {polling, websocket} (for /metrics).
+    std::pair<std::size_t, std::size_t> sessions_by_transport() const;
+    const stats& counters() const { return stats_; }
 
     // The answer to a failed Engine.IO request: to_http(e) as a response
     // (exposed for tests).
@@ -48,6 +51,7 @@ private:
 
     asio::io_context& ioc_;
     std::string path_;
+    stats stats_;  // before cfg_, which points at it
     settings cfg_;
     net::cors_policy cors_;
     session_handler& handler_;

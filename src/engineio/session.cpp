@@ -69,6 +69,7 @@ void session::drain_inbox() {
         for (auto& p : batch) queue_.push_back(std::move(p));
     }
     if (queue_.size() > cfg_.max_queued) {
+        if (cfg_.counters) cfg_.counters->add(cfg_.counters->queue_drops, queue_.size());
         close(close_reason::slow_client);
         return;
     }
@@ -102,6 +103,8 @@ void session::close(close_reason r) {
 void session::finish_close(close_reason r) {
     if (closed_) return;
     closed_ = true;
+    if (cfg_.counters && static_cast<std::size_t>(r) < stats::reasons)
+        cfg_.counters->add(cfg_.counters->closed_by_reason[static_cast<std::size_t>(r)]);
     auto self = shared_from_this();
     {
         // What send() took just before this close (a DISCONNECT sent, then

@@ -15,6 +15,7 @@
 
 #include "engineio/error.hpp"
 #include "engineio/packet.hpp"
+#include "engineio/stats.hpp"
 #include "engineio/polling_transport.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +44,7 @@ struct settings {
     std::chrono::milliseconds upgrade_timeout{10000};
     std::size_t max_payload = 1000000;
     std::size_t max_queued = 4096;  // packets waiting for one client
+    stats* counters = nullptr;      // the server's (engineio/stats.hpp); null: not counted
 };
 
 enum class close_reason {
@@ -199,7 +201,7 @@ private:
 
     // strand-only state
     std::vector<outgoing_ptr> queue_;
-    transport_kind transport_ = transport_kind::polling;
+    std::atomic<transport_kind> transport_{transport_kind::polling};  // atomic: /metrics reads it off-strand
     bool closed_ = false;
     bool pong_pending_ = false;
     asio::steady_timer heartbeat_;

@@ -35,6 +35,10 @@ std::string ws_frame_of(const outgoing& p) {
 }
 
 void session::send(const outgoing_ptr& p, bool may_write_now) {
+    if (cfg_.counters) {
+        cfg_.counters->add(cfg_.counters->packets_sent);
+        cfg_.counters->add(cfg_.counters->bytes_sent, p->data.size());
+    }
     // Framed here only if it can be written at once; otherwise the strand
     // frames it with whatever else is queued.
     std::string frame;
@@ -88,6 +92,11 @@ bool session::queue_after_short_write_locked(const outgoing_ptr& p, std::string_
 
 void session::send_to_each(std::span<session* const> sessions, const outgoing_ptr& p, std::string_view ws_frame,
                            bool may_write_now) {
+    if (!sessions.empty() && sessions.front()->cfg_.counters) {  // one count per batch, not per recipient
+        auto& c = *sessions.front()->cfg_.counters;
+        c.add(c.packets_sent, sessions.size());
+        c.add(c.bytes_sent, sessions.size() * p->data.size());
+    }
     auto* batch = may_write_now && !ws_frame.empty() ? net::batch_sender::for_this_thread() : nullptr;
     if (!batch) {
         for (auto* s : sessions) s->send(p, ws_frame, may_write_now);

@@ -90,13 +90,18 @@ void router::add(http::verb method, std::string path, handler h, std::optional<a
             return;
         }
     patterns_.emplace_back(std::move(parts), by_method{}).second[method] = std::move(r);
+    pattern_paths_.push_back(std::move(path));
 }
 
-const router::by_method* router::find(request_context& ctx) const {
-    if (auto it = routes_.find(ctx.path); it != routes_.end()) return &it->second;
+const router::by_method* router::find(request_context& ctx, std::string_view* route) const {
+    if (auto it = routes_.find(ctx.path); it != routes_.end()) {
+        if (route) *route = it->first;
+        return &it->second;
+    }
     if (patterns_.empty()) return nullptr;
     auto parts = split_path(ctx.path);
-    for (const auto& [p, methods] : patterns_) {
+    for (std::size_t k = 0; k < patterns_.size(); ++k) {
+        const auto& [p, methods] = patterns_[k];
         if (p.size() != parts.size()) continue;
         std::vector<std::string> params;
         bool match = true;
@@ -110,6 +115,7 @@ const router::by_method* router::find(request_context& ctx) const {
         }
         if (match) {
             ctx.params = std::move(params);
+            if (route) *route = pattern_paths_[k];
             return &methods;
         }
     }
@@ -161,12 +167,29 @@ asio::awaitable<response> router::guarded(const handler& h, request_context& ctx
 }
 
 asio::awaitable<response> router::dispatch(request& req, const net::request_info& info) const {
+    if (!observer_) {
+        auto op = route_request(req, info, nullptr);
+        co_return co_await std::move(op);
+    }
+    auto started = std::chrono::steady_clock::now();
+    std::string_view route = "unmatched";
+    auto op = route_request(req, info, &route);
+    auto res = co_await std::move(op);
+    // A verb Beast does not know keeps its text out of the labels.
+    std::string_view method = req.method() == http::verb::unknown ? std::string_view("other") : std::string_view(req.method_string());
+    observer_(method, route, res.result_int(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    co_return res;
+}
+
+asio::awaitable<response> router::route_request(request& req, const net::request_info& info,
+                                                std::string_view* route) const {
     auto parsed = boost::urls::parse_origin_form(req.target());
     if (!parsed) co_return error(http::status::bad_request, "malformed request target", {}, req.version());
     request_context ctx{req, info, std::string(parsed->path()), *parsed};
     bool api = ctx.path.rfind("/api/", 0) == 0;
 
-    if (const auto* found = find(ctx)) {
+    if (const auto* found = find(ctx, route)) {
         const auto& by_method = *found;
         if (req.method() == http::verb::options && api) {
             std::string methods;
@@ -208,15 +231,20 @@ asio::awaitable<response> router::dispatch(request& req, const net::request_info
         co_return res;
     }
     for (const auto& [prefix, h] : mounts_)
-        if (ctx.path.rfind(prefix, 0) == 0) co_return co_await guarded(h, ctx);
+        if (ctx.path.rfind(prefix, 0) == 0) {
+            if (route) *route = prefix;
+            co_return co_await guarded(h, ctx);
+        }
     if (api) {
         if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS", !cors_.allows_any());
         auto res = error(http::status::not_found, "no route " + ctx.path, {}, req.version());
         cors_.apply(req, res, !cors_.allows_any());
         co_return res;
     }
-    if (fallback_ && (req.method() == http::verb::get || req.method() == http::verb::head))
+    if (fallback_ && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+        if (route) *route = "static";
         co_return co_await guarded(fallback_, ctx);
+    }
     co_return error(http::status::not_found, "no route " + ctx.path, {}, req.version());
 }
 

@@ -73,9 +73,19 @@ public:
 
     asio::awaitable<response> dispatch(request& req, const net::request_info& info) const;
 
+    // Told about every answered request (for /metrics): its method, the
+    // route it matched — the route's path as added ("/api/users/{}/password"),
+    // a mount's prefix, "static" for the fallback, "unmatched" otherwise, so
+    // the label set stays bounded whatever clients send — its status and how
+    // long dispatch took. Set before serving; called on the request's strand.
+    using request_observer = std::function<void(std::string_view method, std::string_view route, unsigned status,
+                                                double seconds)>;
+    void observe(request_observer o) { observer_ = std::move(o); }
+
     const net::cors_policy& cors() const { return cors_; }
 
 private:
+    asio::awaitable<response> route_request(request& req, const net::request_info& info, std::string_view* route) const;
     asio::awaitable<response> guarded(const handler& h, request_context& ctx) const;
     static response answer_for(std::exception_ptr failure, const request_context& ctx);
 
@@ -84,12 +94,14 @@ private:
         access needs = access::admin;
     };
     using by_method = std::map<http::verb, route>;
-    const by_method* find(request_context& ctx) const;
+    const by_method* find(request_context& ctx, std::string_view* route) const;
 
     net::cors_policy cors_;
     access_guard guard_;
     std::map<std::string, by_method, std::less<>> routes_;
     std::vector<std::pair<std::vector<std::string>, by_method>> patterns_;  // split paths with "{}"
+    std::vector<std::string> pattern_paths_;  // patterns_[i] as added (metrics labels)
+    request_observer observer_;
     std::vector<std::pair<std::string, handler>> mounts_;
     handler fallback_;
 };

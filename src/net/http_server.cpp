@@ -136,6 +136,7 @@ asio::awaitable<void> http_server::accept_loop() {
         }
         auto ex = socket.get_executor();
         auto slot = admit();
+        (slot ? accepted_ : refused_).fetch_add(1, std::memory_order_relaxed);
         if (!slot) {
             if (auto held = refusal_warnings_.admit())
                 spdlog::warn("MAX_CONNECTIONS={} reached: refusing new connections with 503{}", opts_.max_connections,

@@ -74,6 +74,9 @@ public:
     // Accepted client connections open now, upgraded WebSockets included
     // (the MAX_CONNECTIONS count). Any thread.
     std::size_t client_connections() const { return clients_->load(); }
+    // Connections accepted, and refused over MAX_CONNECTIONS, since start.
+    std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
+    std::uint64_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }
 
 private:
     struct conn;
@@ -99,6 +102,7 @@ private:
     common::log_throttle refusal_warnings_{std::chrono::seconds(10)};
     // Shared with the slots, which an upgraded WebSocket may hold after the server is gone.
     std::shared_ptr<std::atomic<std::size_t>> clients_ = std::make_shared<std::atomic<std::size_t>>(0);
+    std::atomic<std::uint64_t> accepted_{0}, refused_{0};
 
     mutable std::mutex mutex_;
     std::unordered_map<conn*, std::shared_ptr<conn>> conns_;

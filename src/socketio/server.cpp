@@ -200,4 +200,10 @@ void server::on_close(client& c, engineio::close_reason reason) {
     for (auto& [name, sock] : sockets) sock->handle_close(engineio::to_string(reason));
 }
 
+std::vector<std::pair<std::string, std::size_t>> server::sockets_by_namespace() const {
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (const auto& [name, ns] : namespaces_) out.emplace_back(name, ns->socket_count());
+    return out;
+}
+
 }  // namespace solgrid::socketio

@@ -32,6 +32,9 @@ public:
     std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override;
 
     std::size_t client_count() const { return clients_.load(); }
+    // Connected sockets in each namespace (for /metrics; the namespaces are
+    // all made before serving, so the map does not change under it).
+    std::vector<std::pair<std::string, std::size_t>> sockets_by_namespace() const;
 
 private:
     class client;

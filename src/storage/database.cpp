@@ -216,6 +216,7 @@ void database::fail_jobs(std::vector<write_job>& batch, std::size_t begin, std::
     auto ep = std::make_exception_ptr(domain::storage_unavailable(why));
     for (std::size_t k = begin; k < end; ++k) batch[k].finish(ep);
     files_refused_ += end - begin;
+    wstats_.jobs_failed.fetch_add(end - begin, std::memory_order_relaxed);
     auto now = std::chrono::steady_clock::now();
     if (now - files_logged_ >= std::chrono::seconds(5)) {
         spdlog::error("DATABASE LOST: {} database job(s) refused since the last report: {}", files_refused_, why);
@@ -393,6 +394,7 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
     if (end - begin > 1) {
         bool in_doubt = false;
         try {
+            auto started = std::chrono::steady_clock::now();
             attempt(
                 c,
                 [&](soci::session& s, bool& sent_commit) {
@@ -402,6 +404,8 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
                     tx.commit();
                 },
                 &in_doubt);
+            wstats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            wstats_.jobs_committed.fetch_add(end - begin, std::memory_order_relaxed);
             mark_healthy();
             // Committed, but into the right file? If it changed meanwhile the
             // rows may be in a deleted file: never report them stored.
@@ -414,6 +418,7 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
                 // store them twice. Every job fails (never reported stored).
                 auto ep = translate(std::current_exception());
                 for (std::size_t k = begin; k < end; ++k) batch[k].finish(ep);
+                wstats_.jobs_failed.fetch_add(end - begin, std::memory_order_relaxed);
                 return;
             }
             // Otherwise run each job on its own so only the bad one fails.
@@ -426,10 +431,14 @@ void database::run_group(connection& c, std::vector<write_job>& batch, std::size
         }
         std::exception_ptr ep;
         try {
+            auto started = std::chrono::steady_clock::now();
             commit_one(c, batch[k].work, batch[k].alone);
+            wstats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            wstats_.jobs_committed.fetch_add(1, std::memory_order_relaxed);
             mark_healthy();
         } catch (...) {
             ep = translate(std::current_exception());
+            wstats_.jobs_failed.fetch_add(1, std::memory_order_relaxed);
         }
         if (!ep && !files_intact()) {
             fail_jobs(batch, k, k + 1);

@@ -35,6 +35,7 @@
 // `start_retry`, logging each attempt, then throws naming host:port.
 #pragma once
 
+#include "common/metrics.hpp"
 #include "domain/ports.hpp"
 
 #include <boost/asio/associated_executor.hpp>
@@ -107,6 +108,16 @@ public:
     bool healthy() const { return healthy_.load() && !files_lost_.load(); }
     // Why healthy() is false (nullopt while healthy); any thread.
     std::optional<std::string> problem() const;
+
+    // For /metrics: every write transaction's time from BEGIN to the end of
+    // COMMIT (a group commit is one), and the write jobs that failed (their
+    // callers got storage_unavailable or storage_refused). Any thread.
+    struct write_stats {
+        common::metrics::histogram commit_seconds{common::metrics::duration_buckets()};
+        std::atomic<std::uint64_t> jobs_committed{0};
+        std::atomic<std::uint64_t> jobs_failed{0};
+    };
+    const write_stats& writes() const { return wstats_; }
 
     template <class T, class F>
     asio::awaitable<T> read(F f) {
@@ -184,6 +195,7 @@ private:
 
     database_options opts_;
     std::atomic<bool> healthy_{true};
+    write_stats wstats_;
     std::atomic<bool> files_lost_{false};
     mutable std::mutex problem_mutex_;
     std::string last_problem_;   // why healthy_ went false

@@ -63,6 +63,9 @@ test('503 while MariaDB is down, never 201 for a lost reading; recovery without 
     return h.status === 503 && h.json.database.ok === false ? h : null;
   }, 10000);
   assert.equal(down.json.status, 'degraded');
+  const notReady = await getJson(`${server.url}/readyz`);
+  assert.equal(notReady.status, 503, notReady.text);
+  assert.deepEqual(notReady.json.not_ready, ['database']);
 
   await db.start();
 
@@ -70,6 +73,9 @@ test('503 while MariaDB is down, never 201 for a lost reading; recovery without 
     const h = await getJson(`${server.url}/healthz`);
     return h.status === 200 && h.json.database.ok === true;
   });
+  const ready = await getJson(`${server.url}/readyz`);
+  assert.equal(ready.status, 200, ready.text);
+  assert.equal(ready.json.ready, true);
   const again = await until('a POST to be stored again', async () => {
     const r = await postJson(`${server.url}/api/data/solar`, { soc: 80, solar_w: 12, lux: 102 });
     assert.ok(r.status === 201 || r.status === 503, r.text);

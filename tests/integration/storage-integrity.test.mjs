@@ -30,6 +30,16 @@ async function expectLost(server, which) {
   assert.equal(h.json.database.ok, false);
   assert.match(h.json.database.problem, which);
   assert.match(h.json.database.problem, /replaced or removed while open/);
+  // Not ready for traffic either (a load balancer takes it out), and the
+  // metrics say the database is down.
+  const ready = await getJson(`${server.url}/readyz`);
+  assert.equal(ready.status, 503, ready.text);
+  assert.equal(ready.json.ready, false);
+  assert.deepEqual(ready.json.not_ready, ['database']);
+  assert.match(ready.json.database.problem, /replaced or removed while open/);
+  const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
+  assert.match(metrics, /^solgrid_db_up 0$/m);
+  assert.match(metrics, /^solgrid_db_writes_total\{result="failed"\} [1-9]/m);
   // It stays failed: no later POST is reported stored.
   const again = await postJson(`${server.url}/api/data/solar`, reading(62));
   assert.equal(again.status, 503, again.text);

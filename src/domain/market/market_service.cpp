@@ -167,6 +167,7 @@ void market_service::end_order_locked(std::int64_t id, record_status status, end
 void market_service::apply_trade_locked(const trade& t, std::int64_t incoming, time_point now,
                                         std::vector<trade_record>* out) {
     auto& st = *st_;
+    ++counts_.trades;
     trade_record r;
     r.id = st.next_trade++;
     r.buyer = holder_name(t.buyer);
@@ -375,6 +376,13 @@ time_point market_service::begin_locked() {
     return now;
 }
 
+market_service::activity market_service::stats() const {
+    std::lock_guard lk(mutex_);
+    auto a = counts_;
+    a.open_orders = st_->open.size();
+    return a;
+}
+
 asio::awaitable<place_outcome> market_service::place(order_request r) {
     place_outcome out;
     std::shared_ptr<ticket> t;
@@ -383,12 +391,17 @@ asio::awaitable<place_outcome> market_service::place(order_request r) {
         auto now = begin_locked();
         out = insert_locked(r, now);
         if (out.refused) {
+            ++counts_.orders_refused;
             if (!st_->pending.empty()) enqueue_locked();  // expiries
             co_return out;
         }
         t = enqueue_locked();
     }
     co_await wait(std::move(t));
+    {
+        std::lock_guard lk(mutex_);
+        ++counts_.orders_accepted;
+    }
     co_return out;
 }
 
@@ -402,6 +415,7 @@ asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::opt
         if (it != st_->open.end() && (!household || it->second.rec.household == *household)) {
             st_->book.cancel(static_cast<order_id>(id));
             end_order_locked(id, record_status::cancelled, end_reason::user, now);
+            ++counts_.orders_cancelled;
             auto idx = st_->pending_index.at(id);
             out.order = idx.first ? st_->pending.new_orders[idx.second] : st_->pending.changed_orders[idx.second];
             t = enqueue_locked();

@@ -139,6 +139,15 @@ public:
     boost::json::object book_json(std::size_t levels) const;
     std::optional<std::int64_t> last_price() const;
 
+    // Since start (for /metrics): orders answered 201, refused (400/409
+    // kinds), cancelled by their owner, trades made (counted when matched: a
+    // failed commit's trades are counted though rolled back), orders open now.
+    struct activity {
+        std::uint64_t orders_accepted = 0, orders_refused = 0, orders_cancelled = 0, trades = 0;
+        std::size_t open_orders = 0;
+    };
+    activity stats() const;
+
     // The store, for history reads (orders, trades, statements).
     market_store& store() { return store_; }
 
@@ -186,6 +195,7 @@ private:
 
     mutable std::mutex mutex_;
     std::unique_ptr<state> st_;
+    activity counts_;  // under mutex_ (open_orders is read from st_)
 };
 
 }  // namespace solgrid::domain::market

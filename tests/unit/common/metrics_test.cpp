@@ -88,3 +88,38 @@ TEST(Metrics, ConcurrentUpdatesAreExact) {
     EXPECT_EQ(h.get().cumulative().front(), 50000u);
     EXPECT_DOUBLE_EQ(h.get().sum(), 50000 * 0.25 + 50000 * 1.0);
 }
+
+TEST(Metrics, CallbackFamiliesRenderWhatTheComponentReports) {
+    registry r;
+    int scrapes = 0;
+    r.add_callback(kind::counter, "solgrid_relay_commands_total", "Relay commands by outcome.", {"outcome"}, [&] {
+        ++scrapes;
+        return std::vector<registry::sample>{{{"applied"}, 4}, {{"failed"}, 1}, {{"too", "many"}, 9}};
+    });
+    r.add_callback(kind::gauge, "solgrid_socketio_clients", "Clients by namespace.", {"namespace"},
+                   [] { return std::vector<registry::sample>{}; });
+    EXPECT_EQ(r.render(),
+              "# HELP solgrid_relay_commands_total Relay commands by outcome.\n"
+              "# TYPE solgrid_relay_commands_total counter\n"
+              "solgrid_relay_commands_total{outcome=\"applied\"} 4\n"
+              "solgrid_relay_commands_total{outcome=\"failed\"} 1\n"
+              "# HELP solgrid_socketio_clients Clients by namespace.\n"
+              "# TYPE solgrid_socketio_clients gauge\n");
+    EXPECT_EQ(scrapes, 1);
+    histogram owned({0.1, 1});
+    owned.observe(0.05);
+    owned.observe(3);
+    r.add_histogram_view("solgrid_db_commit_duration_seconds", "Commits.", owned);
+    auto text = r.render();
+    EXPECT_NE(text.find("# TYPE solgrid_db_commit_duration_seconds histogram\n"
+                        "solgrid_db_commit_duration_seconds_bucket{le=\"0.1\"} 1\n"
+                        "solgrid_db_commit_duration_seconds_bucket{le=\"1\"} 1\n"
+                        "solgrid_db_commit_duration_seconds_bucket{le=\"+Inf\"} 2\n"
+                        "solgrid_db_commit_duration_seconds_sum 3.05\n"
+                        "solgrid_db_commit_duration_seconds_count 2\n"),
+              std::string::npos)
+        << text;
+    EXPECT_THROW(r.add_callback(kind::gauge, "solgrid_socketio_clients", "again", {}, {}), std::invalid_argument);
+    EXPECT_THROW(r.add_callback(kind::histogram, "solgrid_x_seconds", "no", {}, {}), std::invalid_argument);
+    EXPECT_THROW(r.add_callback(kind::gauge, "solgrid_y", "bad label", {"__reserved"}, {}), std::invalid_argument);
+}

@@ -159,6 +159,9 @@ TEST(Config, LogFormatFileAndMaxConnections) {
     EXPECT_FALSE(d.log_json);
     EXPECT_TRUE(d.log_file.empty());
     EXPECT_EQ(d.max_connections, 0);  // no limit
+    EXPECT_FALSE(d.metrics_public);
+    EXPECT_TRUE(from_variables({{"METRICS_PUBLIC", "true"}}).metrics_public);
+    EXPECT_THROW(from_variables({{"METRICS_PUBLIC", "yes please"}}), config_error);
     auto c = from_variables({{"LOG_FORMAT", "json"}, {"LOG_FILE", "/var/log/solgrid.log"}, {"MAX_CONNECTIONS", "500"}});
     EXPECT_TRUE(c.log_json);
     EXPECT_EQ(c.log_file, "/var/log/solgrid.log");

@@ -173,3 +173,33 @@ TEST(RouterContentType, MediaTypeMatching) {
     EXPECT_FALSE(is_json_content_type("application/json-patch+json"));
     EXPECT_FALSE(is_json_content_type("application/ json"));
 }
+
+// The /metrics observer: routes become labels as added, never the path a
+// client sent; mounts by prefix, the SPA fallback as "static", the rest
+// "unmatched"; a verb Beast does not know is "other".
+TEST(RouterObserver, LabelsAreRoutesNotPaths) {
+    fixture f;
+    std::vector<std::string> seen;
+    f.r.observe([&](std::string_view method, std::string_view route, unsigned status, double seconds) {
+        EXPECT_GE(seconds, 0.0);
+        seen.push_back(std::string(method) + " " + std::string(route) + " " + std::to_string(status));
+    });
+    f.r.add(http::verb::get, "/api/x", ok_handler());
+    f.r.add(http::verb::delete_, "/api/orders/{}", ok_handler(), access::open);
+    f.r.add(http::verb::get, "/api/users/{}/password", throwing<std::runtime_error>("boom"));
+    f.r.mount("/socket.io/", ok_handler());
+    f.r.fallback(ok_handler());
+    f.call(http::verb::get, "/api/x?since=1");
+    f.call(http::verb::delete_, "/api/orders/41");
+    f.call(http::verb::delete_, "/api/orders/%2e%2e");
+    f.call(http::verb::get, "/api/users/bob/password");
+    f.call(http::verb::post, "/api/x", "{}", "application/json");
+    f.call(http::verb::get, "/socket.io/?EIO=4&transport=polling");
+    f.call(http::verb::get, "/dashboard/trade");
+    f.call(http::verb::get, "/api/nothing/here");
+    f.call(http::verb::unknown, "/api/x");
+    EXPECT_EQ(seen, (std::vector<std::string>{
+                        "GET /api/x 200", "DELETE /api/orders/{} 200", "DELETE /api/orders/{} 200",
+                        "GET /api/users/{}/password 500", "POST /api/x 405", "GET /socket.io/ 200",
+                        "GET static 200", "GET unmatched 404", "other /api/x 405"}));
+}
