@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -350,6 +351,11 @@ int migrate_locked(soci::session& s, dialect d) {
     int version = 0;
     s << "SELECT MAX(version) FROM schema_version", soci::into(version);
     const auto& all = steps(d);
+    if (version > static_cast<int>(all.size()))
+        throw std::runtime_error("the database schema version " + std::to_string(version) +
+                                 " is newer than this solgrid knows (" + std::to_string(all.size()) +
+                                 "): run the solgrid version that migrated it, or restore the backup taken before "
+                                 "the upgrade (docs/operations.md, Upgrade)");
     for (int v = version; v < static_cast<int>(all.size()); ++v) {
         soci::transaction tx(s);  // DDL is transactional in SQLite; MySQL commits it anyway
         for (const auto& sql : all[v]) s << sql;

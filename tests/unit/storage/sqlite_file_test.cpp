@@ -198,3 +198,24 @@ TEST_F(SqliteFileSafety, ReopeningAfterARestoreWorks) {
 }
 
 }  // namespace
+
+// An older solgrid started on a database a newer one migrated (a rollback
+// without restoring the backup) must not write into a schema it does not
+// know: it refuses to start and says what to do.
+TEST_F(SqliteFileSafety, ASchemaNewerThanThisBinaryRefusesToStart) {
+    open();
+    append(50);
+    run(ioc_, db_->write<int>([](soci::session& s) {
+        s << "UPDATE schema_version SET version = 999";
+        return 0;
+    }));
+    db_.reset();
+    try {
+        storage::database again(opts_);
+        FAIL() << "opened a database with a newer schema";
+    } catch (const std::runtime_error& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("schema version 999 is newer"), std::string::npos) << what;
+        EXPECT_NE(what.find("backup"), std::string::npos) << what;
+    }
+}
