@@ -171,3 +171,39 @@ TEST_F(EioServerV3, UpgradesFromPollingWithProbe) {
     handler.sessions[0]->send(engineio::make_packet(engineio::packet_type::message, "hi"));
     EXPECT_EQ(peer.text(), "4hi");
 }
+
+TEST_F(EioServerV3, BinaryBroadcastFramesAreNotSharedWithV3Sessions) {
+    make_server(no_heartbeat_soon());
+    ws_peer peer(ioc);
+    upgrade(peer, upgrade_request("/engine.io/?EIO=3&transport=websocket"));
+    ASSERT_NE(peer.http_head().find("101"), std::string::npos);
+    ASSERT_EQ(peer.text().substr(0, 1), "0");
+    ASSERT_EQ(handler.sessions.size(), 1u);
+    auto* s = handler.sessions[0].get();
+    // A broadcast hands every recipient v4's frame; a v3 session frames its own.
+    auto bin = engineio::make_binary(std::string("\x01\x02", 2));
+    engineio::session::send_to_each({&s, 1}, bin, engineio::ws_frame_of(*bin), true);
+    auto f = peer.frame();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->payload, std::string("\x04\x01\x02", 3));
+    // Text is shared as it is.
+    auto text = engineio::make_packet(engineio::packet_type::message, "2[\"x\"]");
+    engineio::session::send_to_each({&s, 1}, text, engineio::ws_frame_of(*text), true);
+    EXPECT_EQ(peer.text(), "42[\"x\"]");
+    // The direct path of send() too.
+    s->send(bin);
+    auto g = peer.frame();
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->payload, std::string("\x04\x01\x02", 3));
+}
+
+TEST_F(EioServerV3, AllowEio3OffRefusesTheWebSocketToo) {
+    auto cfg = no_heartbeat_soon();
+    cfg.allow_eio3 = false;
+    make_server(cfg);
+    ws_peer peer(ioc);
+    upgrade(peer, upgrade_request("/engine.io/?EIO=3&transport=websocket"));
+    EXPECT_NE(peer.http_head().find("400"), std::string::npos);
+    EXPECT_NE(peer.rest().find("\"code\":5"), std::string::npos);
+    EXPECT_EQ(handler.opened, 0);
+}
