@@ -120,6 +120,11 @@ test('a raw EIO=3 device client: open, 40, its own ping answered, 42 new_sun_dat
   assert.equal('maxPayload' in o, false);
   assert.equal(await next('40'), '40');
   assert.equal(await next('connection_response'), '42["connection_response",{"status":"connected"}]');
+  // What microcontroller clients send on connecting: "5" (an upgrade never
+  // probed) and "40/" (arduinoWebSockets' sketches join "/" explicitly,
+  // which it is in already): both harmless.
+  w.send('5');
+  w.send('40/');
   w.send('2');
   assert.equal(await next('the pong'), '3');
   const posted = await postReading(server);
