@@ -13,6 +13,7 @@ engineio::settings engineio_settings_from(const config::config& cfg) {
     s.ping_timeout = cfg.engineio.ping_timeout;
     s.max_payload = cfg.engineio.max_payload;
     s.max_queued = cfg.engineio.max_queued_packets;
+    s.allow_eio3 = cfg.engineio.allow_eio3;
     return s;
 }
 

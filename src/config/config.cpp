@@ -78,6 +78,7 @@ const std::vector<std::string>& known_variables() {
         "DB_PASSWORD", "DB_DATABASE", "DB_POOL_SIZE", "ARDUINO_URL", "BATTERY_CAPACITY_WH",
         "LOG_LEVEL", "LOG_FORMAT", "LOG_FILE", "MAX_CONNECTIONS", "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
         "MAX_PAYLOAD_BYTES", "RECOVERY_WINDOW_MS", "MAX_QUEUED_PACKETS",
+        "ALLOW_EIO3",
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
@@ -335,6 +336,7 @@ config from_variables(const variables& vars) {
         c.engineio.max_payload = static_cast<std::size_t>(parse_int("MAX_PAYLOAD_BYTES", *v, 64, 1LL << 30));
     if (auto v = get("MAX_QUEUED_PACKETS"))
         c.engineio.max_queued_packets = static_cast<std::size_t>(parse_int("MAX_QUEUED_PACKETS", *v, 16, 1 << 24));
+    if (auto v = get("ALLOW_EIO3")) c.engineio.allow_eio3 = parse_switch("ALLOW_EIO3", *v, "true", "false");
     return c;
 }
 

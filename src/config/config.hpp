@@ -30,6 +30,7 @@ struct engineio_settings {
     std::size_t max_payload = 1000000;
     std::chrono::milliseconds recovery_window{120000};  // 0 disables recovery
     std::size_t max_queued_packets = 4096;               // per connection
+    bool allow_eio3 = true;  // ALLOW_EIO3: legacy Engine.IO v3 / socket.io-client 2.x clients
 };
 
 struct config {

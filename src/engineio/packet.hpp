@@ -1,4 +1,4 @@
-// Engine.IO v4 packets and the HTTP long-polling payload format, as pure
+// Engine.IO v4 (and v3) packets and the HTTP long-polling payload format, as pure
 // functions (no I/O): a text packet is its type digit then its data; a
 // payload joins packets with the record separator \x1e, binary ones as "b"
 // + base64. Outgoing packets are immutable and shared, so a broadcast is
@@ -52,5 +52,33 @@ std::optional<std::vector<packet>> decode_payload(std::string_view body);
 
 // A polling GET body from queued packets.
 std::string encode_payload(std::span<const outgoing_ptr> packets);
+
+// --- Engine.IO v3 (EIO=3: socket.io-client 2.x, arduinoWebSockets) ---
+// Its polling payloads frame each packet as `<length>:<packet>`, the length
+// in UTF-16 code units (JavaScript string length), binary as "b4"+base64.
+
+// A v3 polling POST body (text). nullopt if any record is malformed: an
+// empty body, a length that is not 1–9 digits, no colon, a length beyond
+// the body or not on a character boundary, invalid UTF-8, an empty or
+// unknown packet.
+std::optional<std::vector<packet>> decode_payload_v3(std::string_view body);
+
+// A v3 polling POST body in the XHR2 binary framing (application/octet-stream):
+// per packet a 0 (text) or 1 (binary) byte, the length as digit bytes
+// (0–9), 0xFF, then the packet (a binary one with its type byte first).
+std::optional<std::vector<packet>> decode_binary_payload_v3(std::string_view body);
+
+// A v3 polling GET body. With `base64` (the client asked b64=1, or nothing
+// binary is queued) the text framing; otherwise the XHR2 binary framing.
+std::string encode_payload_v3(std::span<const outgoing_ptr> packets, bool base64);
+// True if any packet is binary (a v3 client without b64 then gets the binary framing).
+bool any_binary(std::span<const outgoing_ptr> packets);
+
+// One v3 text packet (a WebSocket text message): as decode_text(), and
+// "b4"+base64 is a binary message (clients without binary support).
+std::optional<packet> decode_text_v3(std::string_view s);
+
+// The UTF-16 length of UTF-8 text; nullopt if it is not valid UTF-8.
+std::optional<std::size_t> utf16_length(std::string_view utf8);
 
 }  // namespace solgrid::engineio

@@ -15,6 +15,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,16 @@ public:
     enum class linger : unsigned char { none, owes_noop, owes_close };
 
     static std::string_view packet_of(release r);  // "6", "1"
+
+    // Engine.IO v3 framing for every body from now on (`base64`: b64=1).
+    void use_v3(bool base64) {
+        v3_ = true;
+        b64_ = base64;
+    }
+    // A body carrying `packets`, or the one packet `p` ("6", "1"), framed
+    // for the session's protocol.
+    std::string encode(std::span<const outgoing_ptr> packets) const;
+    std::string body_of(std::string_view p) const;
 
     bool holding() const { return wait_ != nullptr; }
     // A held GET answers now (with what is queued, if anything).
@@ -74,6 +85,8 @@ private:
     std::unique_ptr<boost::asio::steady_timer> wait_;  // set while a GET is held
     release answer_ = release::none;
     linger linger_ = linger::none;
+    bool v3_ = false;
+    bool b64_ = false;
 };
 
 }  // namespace solgrid::engineio

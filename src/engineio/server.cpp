@@ -52,9 +52,10 @@ struct parsed_query {
     std::optional<engineio::error> error;
     std::string transport;
     std::string sid;
+    int protocol = 4;
 };
 
-parsed_query parse_query(const net::request& req) {
+parsed_query parse_query(const net::request& req, bool allow_eio3) {
     parsed_query q;
     auto url = boost::urls::parse_origin_form(req.target());
     if (!url) {
@@ -66,20 +67,24 @@ parsed_query parse_query(const net::request& req) {
     auto transport = q.all.find("transport");
     if (eio == q.all.end()) {
         q.error = error::bad_request;
-    } else if (eio->second != "4") {
+    } else if (eio->second != "4" && !(allow_eio3 && eio->second == "3")) {
         q.error = error::unsupported_protocol_version;
     } else if (transport == q.all.end() || (transport->second != "polling" && transport->second != "websocket")) {
         q.error = error::unknown_transport;
     } else {
         q.transport = transport->second;
+        q.protocol = eio->second == "3" ? 3 : 4;
         if (auto sid = q.all.find("sid"); sid != q.all.end()) q.sid = sid->second;
     }
     return q;
 }
 
 handshake_info make_info(const net::request& req, const net::request_info& info, std::map<std::string, std::string> query,
-                         std::string transport) {
+                         std::string transport, int protocol) {
     handshake_info h;
+    h.protocol = protocol;
+    // engine.io 3 takes any value of b64 as yes.
+    if (auto b64 = query.find("b64"); protocol == 3 && b64 != query.end() && !b64->second.empty()) h.b64 = true;
     h.query = std::move(query);
     if (auto it = req.find(http::field::origin); it != req.end()) h.origin = std::string(it->value());
     if (auto it = req.find(http::field::user_agent); it != req.end()) h.user_agent = std::string(it->value());
@@ -152,7 +157,8 @@ void server::close_all(close_reason r) {
 
 namespace {
 
-std::string open_packet(const std::string& sid, bool upgrades, const settings& cfg) {
+// v3 (`protocol` 3) has no maxPayload.
+std::string open_packet(const std::string& sid, bool upgrades, const settings& cfg, int protocol) {
     boost::json::object o;
     o["sid"] = sid;
     boost::json::array up;
@@ -160,7 +166,7 @@ std::string open_packet(const std::string& sid, bool upgrades, const settings& c
     o["upgrades"] = std::move(up);
     o["pingInterval"] = cfg.ping_interval.count();
     o["pingTimeout"] = cfg.ping_timeout.count();
-    o["maxPayload"] = cfg.max_payload;
+    if (protocol != 3) o["maxPayload"] = cfg.max_payload;
     return "0" + boost::json::serialize(o);
 }
 
@@ -170,13 +176,13 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
     if (req.method() == http::verb::options) co_return cors_.preflight(req, "GET, POST, OPTIONS", true);
     if (auto origin = req.find(http::field::origin); origin != req.end() && !cors_.allows_origin_of(req))
         co_return error_response(req, error::forbidden, cors_);
-    auto q = parse_query(req);
+    auto q = parse_query(req, cfg_.allow_eio3);
     if (q.error) co_return error_response(req, *q.error, cors_);
     if (q.transport != "polling") co_return error_response(req, error::bad_request, cors_);
 
-    auto text_response = [&](std::string body) {
+    auto text_response = [&](std::string body, bool binary = false) {
         net::response res{http::status::ok, req.version()};
-        res.set(http::field::content_type, "text/plain; charset=UTF-8");
+        res.set(http::field::content_type, binary ? "application/octet-stream" : "text/plain; charset=UTF-8");
         res.set(http::field::cache_control, "no-store");
         add_cors(req, res);
         res.body() = std::move(body);
@@ -186,8 +192,9 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
 
     if (q.sid.empty()) {
         if (req.method() != http::verb::get) co_return error_response(req, error::bad_handshake_method, cors_);
-        auto s = create(make_info(req, info, std::move(q.all), "polling"));
-        auto body = open_packet(s->id(), true, cfg_);
+        auto s = create(make_info(req, info, std::move(q.all), "polling", q.protocol));
+        auto body = open_packet(s->id(), true, cfg_, q.protocol);
+        if (q.protocol == 3) body = std::to_string(body.size()) + ':' + body;  // ASCII: bytes are UTF-16 units
         asio::post(s->executor(), [s] {
             s->start_heartbeat();
             s->open();
@@ -202,7 +209,10 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
         auto wait = s->poll();
         auto answer = co_await asio::co_spawn(s->executor(), std::move(wait), asio::use_awaitable);
         if (!answer) co_return error_response(req, error_of(answer.error()), cors_);
-        co_return text_response(std::move(*answer));
+        // A v3 body in the binary framing starts with a 0 or 1 byte (the
+        // text framing with a digit character).
+        bool binary = s->eio3() && !answer->empty() && static_cast<unsigned char>((*answer)[0]) <= 1;
+        co_return text_response(std::move(*answer), binary);
     }
     if (req.method() == http::verb::post) {
         if (req.body().size() > cfg_.max_payload) {
@@ -211,7 +221,10 @@ asio::awaitable<net::response> server::handle_http(net::request& req, const net:
         }
         // GCC 12 miscompiles lambda coroutines with captures handed to
         // co_spawn (the captures are destroyed twice): member coroutines only.
-        auto work = s->post_async(std::move(req.body()));
+        bool binary_framing = false;
+        if (auto type = req.find(http::field::content_type); type != req.end() && s->eio3())
+            binary_framing = type->value().starts_with("application/octet-stream");
+        auto work = s->post_async(std::move(req.body()), binary_framing);
         auto problem = co_await asio::co_spawn(s->executor(), std::move(work), asio::use_awaitable);
         if (problem) co_return error_response(req, error_of(problem), cors_);
         co_return text_response("ok");
@@ -237,7 +250,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         co_await reject(error_response(req, error::forbidden, cors_));
         co_return;
     }
-    auto q = parse_query(req);
+    auto q = parse_query(req, cfg_.allow_eio3);
     if (!q.error && q.transport != "websocket") q.error = error::bad_request;
     auto key = req.find(http::field::sec_websocket_key);
     auto version = req.find(http::field::sec_websocket_version);
@@ -287,7 +300,7 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
     auto protocol = raw.local_endpoint(ec).protocol();
     if (ec) co_return;
     session_ptr target = existing;
-    if (!target) target = create(make_info(req, info, std::move(q.all), "websocket"));
+    if (!target) target = create(make_info(req, info, std::move(q.all), "websocket", q.protocol));
     tcp::socket moved(target->executor(), protocol, raw.release());
     bool probe = existing != nullptr;
     asio::post(target->executor(), [this, target, probe, sock = std::move(moved),
@@ -299,7 +312,8 @@ asio::awaitable<void> server::handle_upgrade(net::beast::tcp_stream stream, net:
         }
         target->attach_websocket(std::move(sock), probe, std::move(slot));
         if (!probe) {
-            target->send(make_packet(packet_type::open, open_packet(target->id(), false, cfg_).substr(1)));
+            target->send(make_packet(packet_type::open,
+                                     open_packet(target->id(), false, cfg_, target->handshake().protocol).substr(1)));
             target->start_heartbeat();
             target->open();
         }

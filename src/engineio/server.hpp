@@ -1,4 +1,5 @@
-// The Engine.IO v4 endpoint at one path ("/socket.io/", "/engine.io/"):
+// The Engine.IO v4 endpoint (and v3 unless settings::allow_eio3 is off) at
+// one path ("/socket.io/", "/engine.io/"):
 // validates handshakes, keeps the sid → session registry, answers polling
 // GET/POST, takes WebSocket connections (direct or as the upgrade of a
 // polling session), and turns every Engine.IO error into its HTTP answer in

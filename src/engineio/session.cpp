@@ -51,7 +51,9 @@ session::session(strand_type strand, std::string id, const settings& cfg, sessio
       handler_(handler),
       info_(std::move(info)),
       on_gone_(std::move(on_gone)),
-      heartbeat_(strand) {}
+      heartbeat_(strand) {
+    if (eio3()) polling_.use_v3(info_.b64);
+}
 
 session::~session() = default;
 
@@ -155,7 +157,18 @@ void session::open() {
     if (!closed_ && !listener_) listener_ = handler_.on_open(shared_from_this());
 }
 
-void session::start_heartbeat() { arm_heartbeat(true); }
+void session::start_heartbeat() {
+    if (eio3()) arm_client_timeout();
+    else arm_heartbeat(true);
+}
+
+void session::arm_client_timeout() {
+    if (closed_) return;
+    heartbeat_.expires_after(cfg_.ping_interval + cfg_.ping_timeout);
+    heartbeat_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && !self->closed_) self->close(close_reason::ping_timeout);
+    });
+}
 
 void session::arm_heartbeat(bool ping_phase) {
     if (closed_) return;
@@ -174,6 +187,7 @@ void session::arm_heartbeat(bool ping_phase) {
 
 void session::on_packet(packet&& p, bool from_websocket) {
     if (closed_) return;
+    if (eio3()) arm_client_timeout();  // v3: any packet shows the client alive, as engine.io 3 counts it
     switch (p.type) {
     case packet_type::message:
         if (from_websocket && ws_) {

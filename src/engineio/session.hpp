@@ -10,7 +10,8 @@
 //
 // Failure: a client that stops reading is closed when its queue passes
 // max_queued (never unbounded memory); a missed pong closes it after
-// ping_timeout; protocol errors close it with a reason the upper layer sees.
+// ping_timeout (a v3 session: no packet for ping_interval + ping_timeout);
+// protocol errors close it with a reason the upper layer sees.
 #pragma once
 
 #include "engineio/error.hpp"
@@ -45,6 +46,8 @@ struct settings {
     std::size_t max_payload = 1000000;
     std::size_t max_queued = 4096;  // packets waiting for one client
     stats* counters = nullptr;      // the server's (engineio/stats.hpp); null: not counted
+    // Engine.IO v3 clients (EIO=3) are served too; off: they get error 5.
+    bool allow_eio3 = true;
 };
 
 enum class close_reason {
@@ -69,6 +72,11 @@ struct handshake_info {
     // The Cookie header of the handshake request (the upper layer finds its
     // session there); empty if none was sent.
     std::string cookie;
+    // The Engine.IO protocol of the session: 4, or 3 (a legacy client:
+    // length-prefixed polling payloads, the client pings and we answer).
+    int protocol = 4;
+    // v3 only: the client asked for base64 binary in polling (b64=1).
+    bool b64 = false;
 };
 
 class session;
@@ -113,6 +121,7 @@ public:
     const std::string& id() const { return id_; }
     const strand_type& executor() const { return strand_; }
     const handshake_info& handshake() const { return info_; }
+    bool eio3() const { return info_.protocol == 3; }
 
     // Any thread. Queues a packet for the client; dropped if closed. With
     // `may_write_now`, an idle WebSocket gets it written at once (see
@@ -142,9 +151,11 @@ public:
     // (engineio::error) the request is refused with.
     asio::awaitable<boost::system::result<std::string>> poll();
     // A long-polling POST body: no error on success.
-    boost::system::error_code post(std::string_view body);
+    boost::system::error_code post(std::string_view body, bool binary_framing = false);
     // The same, for a caller on another strand (co_spawn it here).
-    asio::awaitable<boost::system::error_code> post_async(std::string body);
+    // `binary_framing`: a v3 body in the XHR2 binary framing (sent as
+    // application/octet-stream).
+    asio::awaitable<boost::system::error_code> post_async(std::string body, bool binary_framing = false);
     // No error if a WebSocket may take over this polling session now;
     // error::unknown_sid if it has closed, error::already_upgraded if it
     // has (or is getting) a WebSocket.
@@ -161,6 +172,8 @@ private:
     // (websocket_transport.hpp).
     friend class websocket_transport;
     void drain_inbox();
+    // send() once the frame (or none) is chosen.
+    void send_framed(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now);
     // Under inbox_mutex_, after a direct write of `frame` (p) returned n
     // (bytes, or < 0) short of the whole: the strand takes over. True if
     // the caller must post drain_inbox().
@@ -169,6 +182,8 @@ private:
     void on_packet(packet&& p, bool from_websocket);
     void wake();
     void arm_heartbeat(bool ping_phase);
+    // v3: the client pings; no packet for ping_interval + ping_timeout closes it.
+    void arm_client_timeout();
     void finish_close(close_reason r);
     // The upgrade's steps, as its probe WebSocket sees them: 2probe came
     // (a held GET answers noop), "5" came (the WebSocket takes over), or

@@ -20,14 +20,30 @@ std::string_view polling_transport::packet_of(release r) {
     return r == release::close ? close : noop;
 }
 
+std::string polling_transport::encode(std::span<const outgoing_ptr> packets) const {
+    return v3_ ? encode_payload_v3(packets, b64_) : encode_payload(packets);
+}
+
+std::string polling_transport::body_of(std::string_view p) const {
+    if (!v3_) return std::string(p);
+    std::string body = std::to_string(p.size());
+    (body += ':') += p;
+    return body;
+}
+
 std::string polling_transport::answer(std::vector<outgoing_ptr>& queue, bool closed) {
     std::string answer;
     if (!queue.empty() && (!closed || answer_ == release::close)) {
-        answer = encode_payload(queue);
+        if (v3_) {
+            if (closed && linger_ == linger::none) queue.push_back(make_packet(packet_type::close));
+            answer = encode(queue);
+        } else {
+            answer = encode_payload(queue);
+            if (closed && linger_ == linger::none) (answer += '\x1e') += packet_of(release::close);
+        }
         queue.clear();
-        if (closed && linger_ == linger::none) (answer += '\x1e') += packet_of(release::close);
     } else {
-        answer = packet_of(answer_ == release::none ? release::noop : answer_);
+        answer = body_of(packet_of(answer_ == release::none ? release::noop : answer_));
     }
     answer_ = release::none;
     return answer;
@@ -36,14 +52,14 @@ std::string polling_transport::answer(std::vector<outgoing_ptr>& queue, bool clo
 asio::awaitable<boost::system::result<std::string>> session::poll() {
     if (polling_.lingering() != polling_transport::linger::none) {
         if (!queue_.empty()) {
-            auto last = encode_payload(queue_);
+            auto last = polling_.encode(queue_);
             queue_.clear();
             co_return last;  // the close packet follows on the next GET
         }
         auto owed = polling_.end_linger();
         heartbeat_.cancel();
         on_gone_(id_);
-        co_return std::string(owed);
+        co_return polling_.body_of(owed);
     }
     // Closed meanwhile (between the registry's lookup and this strand):
     // the sid is gone, as if never seen.
@@ -55,7 +71,7 @@ asio::awaitable<boost::system::result<std::string>> session::poll() {
         close(close_reason::transport_error);
         co_return make_error_code(error::bad_request);
     }
-    if (upgrade_ == upgrade::probed) co_return std::string(polling_transport::packet_of(release::noop));
+    if (upgrade_ == upgrade::probed) co_return polling_.body_of(polling_transport::packet_of(release::noop));
     if (queue_.empty()) {
         co_await polling_.hold(strand_).async_wait(use_tuple);
         polling_.unhold();
@@ -63,9 +79,9 @@ asio::awaitable<boost::system::result<std::string>> session::poll() {
     co_return polling_.answer(queue_, closed_);
 }
 
-boost::system::error_code session::post(std::string_view body) {
+boost::system::error_code session::post(std::string_view body, bool binary_framing) {
     if (closed_) return error::unknown_sid;
-    auto packets = decode_payload(body);
+    auto packets = !eio3() ? decode_payload(body) : binary_framing ? decode_binary_payload_v3(body) : decode_payload_v3(body);
     if (!packets) {
         close(close_reason::parse_error);
         return error::bad_request;
@@ -74,10 +90,10 @@ boost::system::error_code session::post(std::string_view body) {
     return {};
 }
 
-asio::awaitable<boost::system::error_code> session::post_async(std::string body) {
+asio::awaitable<boost::system::error_code> session::post_async(std::string body, bool binary_framing) {
     if (closed_) co_return make_error_code(error::unknown_sid);
     if (transport_ != transport_kind::polling) co_return make_error_code(error::bad_request);  // upgraded
-    co_return post(body);
+    co_return post(body, binary_framing);
 }
 
 asio::awaitable<boost::system::error_code> session::can_upgrade() {

@@ -86,7 +86,7 @@ void websocket_transport::on_text(std::string&& text) {
         }
         return;
     }
-    auto p = decode_text(text);
+    auto p = owner_.eio3() ? decode_text_v3(text) : decode_text(text);
     if (!p) {
         owner_.close(close_reason::parse_error);
         return;
@@ -138,7 +138,16 @@ void websocket_transport::on_readable(boost::system::error_code ec) {
             on_text(std::move(e.data));
             break;
         case net::ws::event::binary:
-            if (carries()) owner_.on_packet(packet{packet_type::message, std::move(e.data), true}, true);
+            if (!carries()) break;
+            if (owner_.eio3()) {
+                // v3: a binary frame starts with its packet type (4, message).
+                if (e.data.empty() || e.data[0] != 4) {
+                    owner_.close(close_reason::parse_error);
+                    break;
+                }
+                e.data.erase(0, 1);
+            }
+            owner_.on_packet(packet{packet_type::message, std::move(e.data), true}, true);
             break;
         case net::ws::event::ping:
             control_.push_back(net::ws::encode_frame(net::ws::opcode::pong, e.data));

@@ -34,6 +34,25 @@ std::string ws_frame_of(const outgoing& p) {
     return frame;
 }
 
+namespace {
+
+// Engine.IO v3 puts the packet type (4, message) before a binary message's bytes.
+constexpr unsigned char v3_binary_type = 4;
+
+std::string ws_frame_v3_of(const outgoing& p) {
+    if (!p.binary) return ws_frame_of(p);
+    unsigned char header[10];
+    auto hn = net::ws::encode_header(header, net::ws::opcode::binary, p.data.size() + 1);
+    std::string frame;
+    frame.reserve(hn + 1 + p.data.size());
+    frame.append(reinterpret_cast<const char*>(header), hn);
+    frame += static_cast<char>(v3_binary_type);
+    frame += p.data;
+    return frame;
+}
+
+}  // namespace
+
 void session::send(const outgoing_ptr& p, bool may_write_now) {
     if (cfg_.counters) {
         cfg_.counters->add(cfg_.counters->packets_sent);
@@ -45,12 +64,18 @@ void session::send(const outgoing_ptr& p, bool may_write_now) {
     {
         std::lock_guard lock(inbox_mutex_);
         if (inbox_closed_) return;
-        if (direct_fd_ >= 0 && may_write_now) frame = ws_frame_of(*p);
+        if (direct_fd_ >= 0 && may_write_now) frame = eio3() ? ws_frame_v3_of(*p) : ws_frame_of(*p);
     }
-    send(p, frame, may_write_now);
+    send_framed(p, frame, may_write_now);
 }
 
 void session::send(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now) {
+    // A shared broadcast frame is v4's: a v3 session frames binary itself.
+    if (p->binary && eio3()) ws_frame = {};
+    send_framed(p, ws_frame, may_write_now);
+}
+
+void session::send_framed(const outgoing_ptr& p, std::string_view ws_frame, bool may_write_now) {
     {
         std::lock_guard lock(inbox_mutex_);
         if (inbox_closed_) return;
@@ -115,7 +140,7 @@ void session::send_to_each(std::span<session* const> sessions, const outgoing_pt
             // millisecond; a strand wanting it meanwhile waits). try_lock: a thread holding some of these locks never
             // waits for another (two broadcasters cannot deadlock); a session
             // busy elsewhere takes the ordinary path below.
-            if (s->inbox_mutex_.try_lock()) {
+            if ((!p->binary || !s->eio3()) && s->inbox_mutex_.try_lock()) {
                 if (!s->inbox_closed_ && s->direct_fd_ >= 0) {
                     held[nh] = s;
                     fds[nh++] = s->direct_fd_;
@@ -165,15 +190,18 @@ void websocket_transport::flush() {
         total += n;
     };
     for (auto& c : control) add(c.data(), c.size());
+    const bool v3 = s.eio3();
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i]->framed) {
             add(batch[i]->data.data(), batch[i]->data.size());
             continue;
         }
+        const bool v3_binary = v3 && batch[i]->binary;
         auto n = net::ws::encode_header(headers[i].data(),
                                         batch[i]->binary ? net::ws::opcode::binary : net::ws::opcode::text,
-                                        batch[i]->data.size());
+                                        batch[i]->data.size() + (v3_binary ? 1 : 0));
         add(headers[i].data(), n);
+        if (v3_binary) add(&v3_binary_type, 1);
         add(batch[i]->data.data(), batch[i]->data.size());
     }
     std::string close_frame;

@@ -3,6 +3,7 @@
 #include "engineio/server.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <ctime>
 #include <cstdio>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,26 @@ std::string now_iso8601() {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return buf;
+}
+
+// Socket.IO protocol v4 (socket.io-client 2.x, over Engine.IO v3) has no
+// CONNECT payload: its query stands in for the auth object, so a middleware
+// reads `?token=` as it reads auth.token. For "/" that is the Engine.IO
+// handshake's query (without the transport's own parameters), for another
+// namespace the query the client appends to its name ("0/admin?token=x,").
+boost::json::object auth_from_query_v4(const engineio::handshake_info& info, std::string_view nsp_query, bool root) {
+    boost::json::object auth;
+    if (root) {
+        for (const auto& [k, v] : info.query)
+            if (k != "EIO" && k != "transport" && k != "t" && k != "sid" && k != "b64" && k != "j") auth[k] = v;
+        return auth;
+    }
+    if (nsp_query.empty()) return auth;
+    std::string target = "/?";
+    target += nsp_query;
+    if (auto url = boost::urls::parse_origin_form(target))
+        for (auto param : url->params()) auth[param.key] = param.value;
+    return auth;
 }
 
 }  // namespace
@@ -62,6 +83,13 @@ std::shared_ptr<engineio::session_listener> server::on_open(const engineio::sess
         if (ec || !session || !c || c->ever_connected) return;
         session->close(engineio::close_reason::server_close);
     });
+    if (s->eio3()) {
+        // Protocol v4: the client is in "/" from the handshake on, without
+        // asking (a v2 client never sends a CONNECT for "/").
+        packet root;
+        root.type = packet_type::connect;
+        connect(s, *c, std::move(root));
+    }
     return c;
 }
 
@@ -123,12 +151,26 @@ void server::dispatch(const engineio::session_ptr& s, client& c, packet&& p) {
 }
 
 void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
+    // Protocol v4 (a v2 client over Engine.IO v3): the namespace may carry
+    // a query, the errors are plain strings, the answer has no payload, and
+    // there is no recovery.
+    const bool v4 = s->eio3();
+    std::string_view nsp_query;
+    std::string query_holder;
+    if (v4) {
+        if (auto q = p.nsp.find('?'); q != std::string::npos) {
+            query_holder = p.nsp.substr(q + 1);
+            nsp_query = query_holder;
+            p.nsp.resize(q);
+        }
+    }
     auto ns = namespaces_.find(p.nsp);
     if (ns == namespaces_.end()) {
         packet err;
         err.type = packet_type::connect_error;
         err.nsp = p.nsp;
-        err.data = boost::json::object{{"message", "Invalid namespace"}};
+        if (v4) err.data = boost::json::string("Invalid namespace");
+        else err.data = boost::json::object{{"message", "Invalid namespace"}};
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
     }
@@ -137,12 +179,13 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
 
     socketio::handshake hs;
     if (p.data) hs.auth = std::move(p.data->as_object());
+    if (v4) hs.auth = auth_from_query_v4(s->handshake(), nsp_query, p.nsp == "/");
     hs.transport = &s->handshake();
     hs.time = now_iso8601();
 
     std::optional<namespace_::restored> restored;
     bool keeps_offsets = false;
-    if (nsp.recovery_enabled()) {
+    if (nsp.recovery_enabled() && !v4) {
         auto* pid = hs.auth.if_contains("pid");
         if (pid && pid->is_string()) {
             // Only a client that implements recovery sends back the pid we
@@ -161,7 +204,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     }
 
     socket_origin origin;
-    if (nsp.recovery_enabled()) origin.pid = restored ? restored->pid : engineio::random_id();
+    if (nsp.recovery_enabled() && !v4) origin.pid = restored ? restored->pid : engineio::random_id();
     origin.recovered = restored.has_value();
     origin.offsets = keeps_offsets;
     auto sock = std::make_shared<socket>(restored ? restored->sid : engineio::random_id(), nsp, s, std::move(hs),
@@ -171,9 +214,14 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         packet err;
         err.type = packet_type::connect_error;
         err.nsp = p.nsp;
-        boost::json::object body{{"message", refused->message}};
-        if (refused->data) body["data"] = *refused->data;
-        err.data = std::move(body);
+        if (v4) {
+            // As socket.io 2 answers: the error's data if any, else its message.
+            err.data = refused->data ? *refused->data : boost::json::value(boost::json::string(refused->message));
+        } else {
+            boost::json::object body{{"message", refused->message}};
+            if (refused->data) body["data"] = *refused->data;
+            err.data = std::move(body);
+        }
         sock->refused();
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
@@ -185,9 +233,11 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     packet ok;
     ok.type = packet_type::connect;
     ok.nsp = p.nsp;
-    boost::json::object body{{"sid", sock->id()}};
-    if (!sock->pid().empty()) body["pid"] = sock->pid();
-    ok.data = std::move(body);
+    if (!v4) {
+        boost::json::object body{{"sid", sock->id()}};
+        if (!sock->pid().empty()) body["pid"] = sock->pid();
+        ok.data = std::move(body);
+    }
     nsp.add(sock, restored ? &*restored : nullptr, [&] { sock->send_packet(ok); });
     nsp.connected(sock);
 }

@@ -1,4 +1,6 @@
-// The Socket.IO v5 server over one Engine.IO endpoint: one client per
+// The Socket.IO v5 server over one Engine.IO endpoint (and protocol v4, what
+// socket.io-client 2.x speaks, for Engine.IO v3 sessions: "/" joined at the
+// handshake, query as auth, string errors, no recovery): one client per
 // Engine.IO session, namespaces by name, the CONNECT flow (middlewares,
 // connect timeout, connection-state recovery), and packet dispatch to
 // sockets. Namespaces are created with of() before serving; each

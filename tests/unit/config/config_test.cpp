@@ -179,3 +179,15 @@ TEST(Config, LogFormatFileAndMaxConnections) {
     EXPECT_NE(message({{"MAX_CONNECTIONS", "-1"}}).find("MAX_CONNECTIONS"), std::string::npos);
     EXPECT_NE(message({{"MAX_CONNECTIONS", "many"}}).find("MAX_CONNECTIONS"), std::string::npos);
 }
+
+TEST(Config, AllowEio3OnByDefault) {
+    EXPECT_TRUE(from_variables({}).engineio.allow_eio3);
+    EXPECT_FALSE(from_variables({{"ALLOW_EIO3", "false"}}).engineio.allow_eio3);
+    EXPECT_TRUE(from_variables({{"ALLOW_EIO3", "true"}}).engineio.allow_eio3);
+    try {
+        from_variables({{"ALLOW_EIO3", "maybe"}});
+        ADD_FAILURE() << "ALLOW_EIO3=maybe was accepted";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("ALLOW_EIO3"), std::string::npos) << e.what();
+    }
+}

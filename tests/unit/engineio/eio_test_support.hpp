@@ -88,10 +88,12 @@ using poll_handle = std::shared_ptr<poll_result>;
 // A session created the way engineio::server creates one, plus helpers.
 class session_rig {
 public:
-    session_rig(asio::io_context& ioc, engineio::settings cfg, engineio::session_handler& handler)
+    // `info`: the handshake it came from (protocol 3 for a v3 client).
+    session_rig(asio::io_context& ioc, engineio::settings cfg, engineio::session_handler& handler,
+                engineio::handshake_info info = {})
         : ioc_(ioc), cfg_(std::make_unique<engineio::settings>(cfg)) {
         session = std::make_shared<engineio::session>(asio::make_strand(ioc), "test-sid", *cfg_, handler,
-                                                      engineio::handshake_info{},
+                                                      std::move(info),
                                                       [this](const std::string&) { ++gone; });
         // Handed to the upper layer as engineio::server does after a handshake.
         asio::post(session->executor(), [s = session] { s->open(); });

@@ -155,7 +155,7 @@ TEST_F(EioWebSocket, BadUpgradeRequestsGetEngineIoErrors) {
         const char* version;
         const char* code;
     } cases[] = {
-        {"/engine.io/?EIO=3&transport=websocket", "dGhlIHNhbXBsZSBub25jZQ==", "13", "\"code\":5"},
+        {"/engine.io/?EIO=5&transport=websocket", "dGhlIHNhbXBsZSBub25jZQ==", "13", "\"code\":5"},  // EIO=3: server_v3_test.cpp
         {"/engine.io/?EIO=4&transport=polling", "dGhlIHNhbXBsZSBub25jZQ==", "13", "\"code\":3"},
         {"/engine.io/?EIO=4&transport=websocket&sid=unknown", "dGhlIHNhbXBsZSBub25jZQ==", "13", "\"code\":1"},
         {"/engine.io/?EIO=4&transport=websocket", "dGhlIHNhbXBsZSBub25jZQ==", "8", "\"code\":3"},
