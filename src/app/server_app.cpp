@@ -318,6 +318,7 @@ int run_server(const config::config& cfg) {
     sopts.read_timeout = cfg.http_read_timeout;
     if (cfg.tls()) sopts.tls = net::load_tls_context(cfg.tls_cert_file, cfg.tls_key_file);  // HTTPS + WSS on PORT
     sopts.max_connections = static_cast<std::size_t>(cfg.max_connections);
+    sopts.trusted_proxies = *common::network_list::parse(cfg.trusted_proxies);  // checked by config
     net::http_server server(ioc, sopts, handlers);
     listener = &server;
     server.start();
@@ -330,6 +331,9 @@ int run_server(const config::config& cfg) {
                  cfg.host, server.port(), threads,
                  cfg.uses_mysql() ? "mysql://" + cfg.db_host + "/" + cfg.db_database : "sqlite:" + cfg.db_path,
                  cfg.auth_enabled ? "on" : "OFF");
+
+    if (!cfg.trusted_proxies.empty())
+        spdlog::info("X-Forwarded-For and X-Forwarded-Proto are believed from TRUSTED_PROXIES={}", cfg.trusted_proxies);
 
     // systemd (Type=notify): the schema is migrated and the listener is up.
     systemd_notify_ready("listening on port " + std::to_string(server.port()));

@@ -83,6 +83,7 @@ const std::vector<std::string>& known_variables() {
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
         "AGGREGATE_BRIDGE_MAX_S", "AUTH", "PUBLIC_READ", "DEVICE_TRUSTED_NETWORKS", "SESSION_TTL_H",
+        "TRUSTED_PROXIES",
         "ADMIN_PASSWORD", "LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_S", "LOGIN_RATE", "LOGIN_BURST",
         "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE", "MARKET_SHARES", "MARKET_CURRENCY",
         "MARKET_PRICE_FLOOR", "MARKET_PRICE_CEILING", "MARKET_CREDIT_LIMIT", "MARKET_POOL_PRICE_AT_EMPTY",
@@ -229,6 +230,13 @@ config from_variables(const variables& vars) {
             fail("DEVICE_TRUSTED_NETWORKS", "must be a comma list of CIDR ranges such as 192.168.0.0/24", bad);
         }
         c.device_trusted_networks = *v;
+    }
+    if (auto v = get("TRUSTED_PROXIES")) {
+        for (const auto& item : split_list(*v))
+            if (!common::parse_cidr(item))
+                fail("TRUSTED_PROXIES", "must be a comma list of the reverse proxies' addresses or CIDR ranges such as "
+                     "127.0.0.1/32 (or empty for none)", item);
+        c.trusted_proxies = *v;
     }
     if (auto v = get("SESSION_TTL_H")) c.session_ttl = std::chrono::hours(parse_int("SESSION_TTL_H", *v, 1, 24 * 365));
     if (auto v = get("ADMIN_PASSWORD")) {

@@ -89,6 +89,9 @@ struct config {
     bool public_read = false;           // PUBLIC_READ: GET routes without credentials
     bool metrics_public = false;        // METRICS_PUBLIC: GET /metrics without credentials (AUTH on)
     std::string device_trusted_networks = "127.0.0.1/32,::1/128";  // may POST readings without a token
+    // TRUSTED_PROXIES: CIDR list of reverse proxies whose X-Forwarded-For /
+    // -Proto are believed (net/forwarded.hpp, docs/operations.md); empty: none.
+    std::string trusted_proxies;
     std::chrono::hours session_ttl{168};                           // SESSION_TTL_H
     std::string admin_password;         // ADMIN_PASSWORD: the first admin's, when no user exists
     int login_max_failures = 5;         // LOGIN_MAX_FAILURES per user or address within the window → 429

@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "net/forwarded.hpp"
 #include "net/tls_bridge.hpp"
 
 #include "common/log_fields.hpp"
@@ -43,8 +44,14 @@ void access_log(const request& req, const response& res, const request_info& inf
                                           {"status", std::to_string(res.result_int()), true},
                                           {"duration_ms", ms, true},
                                           {"client", client}};
+    // Forwarded by a trusted proxy: `client` is whom it named, `peer` the proxy.
+    std::string via;
+    if (info.remote.address() != info.peer.address()) {
+        fields.push_back({"peer", info.peer.address().to_string()});
+        via = " via " + fields.back().value;
+    }
     common::scoped_log_fields scope(fields);
-    spdlog::debug("{} {} {} {}ms client {}", fields[0].value, fields[1].value, fields[2].value, ms, client);
+    spdlog::debug("{} {} {} {}ms client {}{}", fields[0].value, fields[1].value, fields[2].value, ms, client, via);
 }
 
 }  // namespace
@@ -150,6 +157,7 @@ asio::awaitable<void> http_server::accept_loop() {
         }
         boost::system::error_code ignored;
         request_info info{socket.remote_endpoint(ignored)};
+        info.peer = info.remote;
         info.connection_slot = std::move(slot);
         asio::co_spawn(ex, session(std::move(socket), std::move(info)), asio::detached);
     }
@@ -225,7 +233,10 @@ asio::awaitable<void> http_server::tls_session(tcp::socket socket, std::shared_p
     // From here the plaintext session decides when the connection ends
     // (graceful shutdown included); a forced close still cancels the TLS side.
     reg.state->busy = true;
-    asio::co_spawn(ex, session(std::move(*plain), request_info{bridge->peer(), true}), asio::detached);
+    request_info info{bridge->peer(), true};
+    info.peer = info.remote;
+    info.tls = true;
+    asio::co_spawn(ex, session(std::move(*plain), std::move(info)), asio::detached);
     co_await bridge->pump();
 }
 
@@ -265,6 +276,12 @@ asio::awaitable<void> http_server::session(tcp::socket socket, request_info info
             break;
         }
         request req = parser.release();
+        // Who the client is, once per request (TRUSTED_PROXIES; net/forwarded.hpp).
+        if (apply_forwarded(req, info, opts_.trusted_proxies).malformed)
+            if (auto held = forwarded_warnings_.admit())
+                spdlog::warn("ignoring X-Forwarded-For from trusted proxy {}: not a list of IP addresses; the "
+                             "proxy's own address is used as the client's{}",
+                             info.peer.address().to_string(), common::suppressed_note(*held));
         if (handlers_.wants_upgrade && beast::websocket::is_upgrade(req) && handlers_.wants_upgrade(req)) {
             stream.expires_never();
             reg.release();  // the upgrade handler owns it now

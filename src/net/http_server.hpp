@@ -11,6 +11,7 @@
 // the app's thread/coroutine.
 #pragma once
 
+#include "common/cidr.hpp"
 #include "common/log_throttle.hpp"
 #include "net/types.hpp"
 
@@ -45,6 +46,9 @@ struct server_options {
     // {"success":false,"error":"too many connections"} and is closed (over
     // TLS: closed without an answer). 0 = no limit.
     std::size_t max_connections = 0;
+    // TRUSTED_PROXIES: peers whose X-Forwarded-For / -Proto are believed
+    // (net/forwarded.hpp); empty: nobody's.
+    common::network_list trusted_proxies;
 };
 
 // start() could not listen; what() says why and what to do, e.g.
@@ -100,6 +104,7 @@ private:
     std::atomic<bool> stopping_{false};
     common::log_throttle accept_warnings_{std::chrono::seconds(10)};
     common::log_throttle refusal_warnings_{std::chrono::seconds(10)};
+    common::log_throttle forwarded_warnings_{std::chrono::seconds(60)};
     // Shared with the slots, which an upgraded WebSocket may hold after the server is gone.
     std::shared_ptr<std::atomic<std::size_t>> clients_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<std::uint64_t> accepted_{0}, refused_{0};

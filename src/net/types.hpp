@@ -25,15 +25,21 @@ using response = http::response<net::body>;
 
 // Who sent a request. Behind TLS the connection's socket is the plaintext
 // end of net::tls_bridge (no TCP peer): `remote` is always the client's own
-// address, so use this, never the socket's remote_endpoint().
+// address, so use this, never the socket's remote_endpoint(). Behind a
+// proxy in TRUSTED_PROXIES, `remote` and `secure` are what its
+// X-Forwarded-For / -Proto say, resolved per request (net/forwarded.hpp).
 struct request_info {
-    tcp::endpoint remote;
-    bool secure = false;  // arrived over TLS (HTTPS / WSS)
+    tcp::endpoint remote;  // the client (port 0 when a proxy named it)
+    bool secure = false;   // arrived over TLS (HTTPS / WSS), or a trusted proxy said https
     // The connection's place under MAX_CONNECTIONS (http_server): it is
     // freed when the last copy goes. Whoever takes over the socket (a
     // WebSocket upgrade) keeps it exactly as long as the socket is open;
     // nobody else may store it.
     std::shared_ptr<void> connection_slot;
+    // The connection itself, set by http_server: the TCP peer (the proxy,
+    // when one forwarded) and whether it speaks TLS to us.
+    tcp::endpoint peer;
+    bool tls = false;
 };
 
 // What the server calls. `http` answers one request (it may suspend, e.g. a

@@ -191,3 +191,23 @@ TEST(Config, AllowEio3OnByDefault) {
         EXPECT_NE(std::string(e.what()).find("ALLOW_EIO3"), std::string::npos) << e.what();
     }
 }
+
+TEST(Config, TrustedProxies) {
+    EXPECT_EQ(from_variables({}).trusted_proxies, "") << "nobody's X-Forwarded-For is believed by default";
+    EXPECT_EQ(from_variables({{"TRUSTED_PROXIES", ""}}).trusted_proxies, "");
+    EXPECT_EQ(from_variables({{"TRUSTED_PROXIES", "127.0.0.1/32, ::1, 10.0.0.0/8"}}).trusted_proxies,
+              "127.0.0.1/32, ::1, 10.0.0.0/8");
+    for (const char* bad : {"127.0.0.1/32,nginx", "127.0.0.1/33", "localhost", "10.0.0.0/8, 300.1.1.1"}) {
+        try {
+            from_variables({{"TRUSTED_PROXIES", bad}});
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const config_error& e) {
+            std::string what = e.what();
+            EXPECT_EQ(what.rfind("TRUSTED_PROXIES: ", 0), 0u) << what;
+            std::string item = bad;
+            item = item.substr(item.find_last_of(',') == std::string::npos ? 0 : item.find_last_of(',') + 1);
+            while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+            EXPECT_NE(what.find("(got '" + item + "')"), std::string::npos) << what;
+        }
+    }
+}

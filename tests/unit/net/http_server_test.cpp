@@ -21,10 +21,11 @@ struct running_server {
     std::unique_ptr<net::http_server> server;
     std::thread thread;
 
-    explicit running_server(net::handlers h, std::uint16_t port = 0) {
+    explicit running_server(net::handlers h, std::uint16_t port = 0, common::network_list trusted_proxies = {}) {
         net::server_options o;
         o.host = "127.0.0.1";
         o.port = port;
+        o.trusted_proxies = std::move(trusted_proxies);
         server = std::make_unique<net::http_server>(ioc, o, std::move(h));
         server->start();
         thread = std::thread([this] {
@@ -125,5 +126,41 @@ TEST(HttpServer, AHostThatIsNotAnAddressSaysSo) {
         FAIL();
     } catch (const net::startup_error& e) {
         EXPECT_NE(std::string(e.what()).find("set HOST"), std::string::npos) << e.what();
+    }
+}
+
+namespace {
+
+// Answers each request with what the handlers were told: "client secure".
+net::handlers echoing_client() {
+    net::handlers h;
+    h.http = [](net::request& req, const net::request_info& info) -> asio::awaitable<net::response> {
+        net::response res{http::status::ok, req.version()};
+        res.body() = "[" + info.remote.address().to_string() + (info.secure ? " secure" : " plain") + "]";
+        res.prepare_payload();
+        co_return res;
+    };
+    return h;
+}
+
+}  // namespace
+
+TEST(HttpServer, AForwardedClientIsBelievedOnlyFromTrustedProxiesAndPerRequest) {
+    const std::string forwarded =
+        "GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 127.0.0.1, 198.51.100.7\r\nX-Forwarded-Proto: https\r\n\r\n";
+    const std::string bare = "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    {
+        running_server trusting(echoing_client(), 0, *common::network_list::parse("127.0.0.1/32"));
+        auto out = trusting.exchange(forwarded + bare);  // two requests on one connection
+        auto first = out.find("[198.51.100.7 secure]");
+        EXPECT_NE(first, std::string::npos) << out;
+        EXPECT_NE(out.find("[127.0.0.1 plain]", first), std::string::npos) << "the next request is resolved afresh: " << out;
+    }
+    {
+        running_server untrusting(echoing_client());  // TRUSTED_PROXIES empty: the default
+        auto out = untrusting.exchange(forwarded + bare);
+        EXPECT_EQ(out.find("198.51.100.7"), std::string::npos) << out;
+        EXPECT_EQ(out.find("secure"), std::string::npos) << out;
+        EXPECT_NE(out.find("[127.0.0.1 plain]"), std::string::npos) << out;
     }
 }
