@@ -52,6 +52,7 @@ asio::awaitable<std::optional<response>> access_control::refuse(request_context&
 asio::awaitable<std::optional<response>> access_control::check(request_context& ctx, access needs) {
     auto found = identify(auth_, ctx.req);
     ctx.who = found.who;
+    if (ctx.who) ctx.info.user = ctx.who->actor();
     if (found.has_cookie && changes_state(ctx.req.method()) && !cors_.origin_present_and_allowed(ctx.req)) {
         // A browser sends the cookie with a request another site makes it send;
         // it also sends that site's Origin, which is how we tell.

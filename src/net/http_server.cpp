@@ -44,6 +44,7 @@ void access_log(const request& req, const response& res, const request_info& inf
                                           {"status", std::to_string(res.result_int()), true},
                                           {"duration_ms", ms, true},
                                           {"client", client}};
+    if (!info.user.empty()) fields.push_back({"user", info.user});
     // Forwarded by a trusted proxy: `client` is whom it named, `peer` the proxy.
     std::string via;
     if (info.remote.address() != info.peer.address()) {
@@ -51,7 +52,8 @@ void access_log(const request& req, const response& res, const request_info& inf
         via = " via " + fields.back().value;
     }
     common::scoped_log_fields scope(fields);
-    spdlog::debug("{} {} {} {}ms client {}{}", fields[0].value, fields[1].value, fields[2].value, ms, client, via);
+    spdlog::debug("{} {} {} {}ms client {}{}{}{}", fields[0].value, fields[1].value, fields[2].value, ms, client, via,
+                  info.user.empty() ? "" : " user ", info.user);
 }
 
 }  // namespace
@@ -290,6 +292,7 @@ asio::awaitable<void> http_server::session(tcp::socket socket, request_info info
         }
         state->busy = true;
         auto started = std::chrono::steady_clock::now();
+        info.user.clear();
         // The handler may hold the request (long-polling); no read deadline then.
         stream.expires_never();
         std::optional<response> answered;

@@ -40,6 +40,10 @@ struct request_info {
     // when one forwarded) and whether it speaks TLS to us.
     tcp::endpoint peer;
     bool tls = false;
+    // Who the access guard found is asking (a user's or token's actor name),
+    // for the access log; set by the handler of the current request on the
+    // connection's strand, cleared by http_server before the next one.
+    mutable std::string user;
 };
 
 // What the server calls. `http` answers one request (it may suspend, e.g. a

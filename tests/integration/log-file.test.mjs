@@ -11,6 +11,7 @@ import path from 'node:path';
 import { solgridBin } from './lib/server.mjs';
 import { exchange, request, parseResponses } from './lib/raw-http.mjs';
 import { waitUntil } from './lib/sio.mjs';
+import { call, login } from './lib/http.mjs';
 
 // The complete lines of `file` (one being written may lack its newline yet).
 function lines(file) {
@@ -98,6 +99,32 @@ test('LOG_FORMAT=text (the default) keeps the old pattern; a LOG_FILE that canno
     assert.equal(code, 2);
     assert.match(err, /LOG_FILE/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('AUTH on: the access log names who asked (the session user, or a token as "name (token:…)"), and nobody when nobody did', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'solgrid-log-'));
+  const file = path.join(dir, 'solgrid.log');
+  const child = start(dir, { LOG_FILE: file, LOG_FORMAT: 'json', LOG_LEVEL: 'debug', AUTH: 'on', ADMIN_PASSWORD: 'admin-secret-123' });
+  try {
+    const listening = await waitUntil(() => lines(file).map((l) => JSON.parse(l)).find((o) => /listening on/.test(o.message)),
+      { what: 'the listening line in LOG_FILE' });
+    const port = Number(listening.message.match(/:(\d+) \(/)[1]);
+    const server = { url: `http://127.0.0.1:${port}` };
+    const admin = await login(server, 'admin', 'admin-secret-123');
+    assert.equal((await call(server, 'GET', '/api/relay/status?who=admin', { cookie: admin.cookie })).status, 200);
+    assert.equal((await call(server, 'GET', '/api/relay/status?who=nobody')).status, 401);
+    const access = await waitUntil(() => {
+      const all = lines(file).map((l) => JSON.parse(l)).filter((o) => o.route === '/api/relay/status');
+      return all.length === 2 ? all : null;
+    }, { what: 'two access lines' });
+    assert.equal(access[0].user, 'admin');
+    assert.equal(access[0].status, 200);
+    assert.equal(access[1].user, undefined, 'a refused anonymous request has no user');
+    assert.equal(access[1].status, 401);
+  } finally {
+    await stop(child);
     rmSync(dir, { recursive: true, force: true });
   }
 });
