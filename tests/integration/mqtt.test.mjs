@@ -12,6 +12,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { startServer, postJson, getJson, solgridBin } from './lib/server.mjs';
 import { freePort, waitFor, connectEvents, startSimulator } from './lib/device-sim.mjs';
+import { call, login } from './lib/http.mjs';
 
 // Starts mosquitto on 127.0.0.1:`port` (ephemeral unless given); `users`
 // ({name: password}) turns anonymous access off and writes a password_file.
@@ -265,6 +266,24 @@ test('Home Assistant switch commands go through the relay service (relay_status_
     await waitFor(async () => (await getJson(`${server.url}/api/relay/status`)).json.desired?.B === false, { what: 'B off' });
     await ha.client.publishAsync(`solgrid/${site}/relay/B/set`, 'TOGGLE', { qos: 1 });
     await waitFor(() => /relay\/B\/set: command must be ON or OFF/.test(server.output()), { what: 'the bad command named' });
+  });
+});
+
+test('with AUTH on, a Home Assistant command is audited as actor mqtt', async () => {
+  const ADMIN_PASSWORD = 'admin-secret-123';
+  await withSetup({ env: { AUTH: 'on', ADMIN_PASSWORD, MARKET_ENFORCE: 'off' } }, async ({ server, connect }) => {
+    const admin = await login(server, 'admin', ADMIN_PASSWORD);
+    const ha = await connect();
+    await ha.client.publishAsync(`solgrid/${site}/relay/C/set`, 'ON', { qos: 1 });
+    const entry = await waitFor(async () => {
+      const r = await call(server, 'GET', '/api/audit', { cookie: admin.cookie });
+      return r.json?.entries?.find((e) => e.actor === 'mqtt');
+    }, { what: 'the audit row' });
+    assert.equal(entry.action, 'relay.update');
+    assert.equal(entry.target, 'C=on');
+    assert.equal(entry.outcome, 'ok');
+    const status = await call(server, 'GET', '/api/relay/status', { cookie: admin.cookie });
+    assert.equal(status.json.desired.C, true);
   });
 });
 
