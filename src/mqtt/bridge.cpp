@@ -37,7 +37,7 @@ bridge::bridge(asio::any_io_executor ex, bridge_settings settings, bridge_contex
     if (opts.client_id.empty()) opts.client_id = "solgrid-" + settings_.site + "-" + std::to_string(::getpid());
     client::handlers h;
     h.connected = [this] { asio::post(strand_, [this] { on_connected(); }); };
-    h.message = [this](std::string topic, std::string payload, bool) { enqueue(std::move(topic), std::move(payload)); };
+    h.message = [this](std::string topic, std::string payload, bool) { take(std::move(topic), std::move(payload)); };
     client_ = std::make_unique<client>(std::move(opts), std::move(h));
 }
 
@@ -55,7 +55,7 @@ void bridge::warn(const std::string& what) {
     if (auto held = warn_throttle_.admit()) spdlog::warn("MQTT: {}{}", what, common::suppressed_note(*held));
 }
 
-void bridge::enqueue(std::string topic, std::string payload) {
+void bridge::take(std::string topic, std::string payload) {
     {
         std::lock_guard lock(queue_mutex_);
         if (queue_.size() < settings_.max_queued) {

@@ -70,6 +70,10 @@ public:
     // Every notifier event; new_sun_data and relay_status_update are mirrored to the state topics.
     void on_event(const std::string& event, const boost::json::value& payload);
 
+    // One inbound message (the client's callback; any thread): queued, or
+    // dropped and counted when `max_queued` are already waiting.
+    void take(std::string topic, std::string payload);
+
     std::uint64_t dropped() const { return dropped_; }
     const topics& names() const { return topics_; }
 
@@ -78,7 +82,6 @@ private:
         std::string topic;
         std::string payload;
     };
-    void enqueue(std::string topic, std::string payload);
     asio::awaitable<void> drain();
     asio::awaitable<void> handle(const message& m);
     asio::awaitable<void> switch_relay(std::size_t household, bool on);
