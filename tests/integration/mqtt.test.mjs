@@ -142,12 +142,16 @@ test('telemetry over MQTT is stored and broadcast as new_sun_data; bad telemetry
 
 test('Home Assistant discovery: retained configs for the sensors and four switches, and solgrid online', async () => {
   await withSetup({}, async ({ connect }) => {
+    const first = await connect();
+    await first.client.subscribeAsync('homeassistant/#', { qos: 1 });
+    await waitFor(() => first.messages.length >= 8, { what: 'the discovery configs at the broker' });
+    // Home Assistant starting later finds them retained.
     const ha = await connect();
     await ha.client.subscribeAsync(['homeassistant/#', `solgrid/${site}/server/status`, `solgrid/${site}/relay/+/state`], { qos: 1 });
     const configs = await waitFor(() => {
       const c = ha.messages.filter((m) => m.topic.startsWith('homeassistant/'));
       return c.length >= 8 && c;
-    }, { what: 'the discovery configs' });
+    }, { what: 'the retained discovery configs' });
     const switches = configs.filter((m) => m.topic.startsWith('homeassistant/switch/'));
     const sensors = configs.filter((m) => m.topic.startsWith('homeassistant/sensor/'));
     assert.equal(switches.length, 4);
@@ -223,8 +227,12 @@ test('relay switches reach the device on relay/set; its retained relay/state is 
 
 test('MQTT_DEVICE: commands go to that device, retained, before it ever spoke', async () => {
   await withSetup({ env: { MQTT_DEVICE: 'box7' } }, async ({ server, connect }) => {
+    const watcher = await connect();
+    await watcher.client.subscribeAsync(`solgrid/${site}/box7/relay/set`, { qos: 1 });
     const r = await postJson(`${server.url}/api/relay/update`, { D: true });
     assert.equal(r.status, 200, r.text);
+    await waitFor(() => watcher.seen(`solgrid/${site}/box7/relay/set`).some((x) => JSON.parse(x.text).D === true),
+      { what: 'the command at the broker' });
     // A device connecting later gets the retained command.
     const device = await connect();
     await device.client.subscribeAsync(`solgrid/${site}/box7/relay/set`, { qos: 1 });
