@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -38,6 +39,11 @@ client::client(options opts, handlers h) : opts_(std::move(opts)), handlers_(std
         if (rc != MOSQ_ERR_SUCCESS) fail("MQTT_USERNAME", rc);
     }
     if (opts_.tls) {
+        if (!opts_.ca_file.empty()) {
+            std::FILE* f = std::fopen(opts_.ca_file.c_str(), "r");
+            if (!f) fail("MQTT_CA_FILE '" + opts_.ca_file + "' cannot be read", MOSQ_ERR_ERRNO);
+            std::fclose(f);
+        }
         int rc = opts_.ca_file.empty() ? mosquitto_tls_set(mosq_, nullptr, "/etc/ssl/certs", nullptr, nullptr, nullptr)
                                        : mosquitto_tls_set(mosq_, opts_.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
         if (rc != MOSQ_ERR_SUCCESS) fail("MQTT_CA_FILE '" + opts_.ca_file + "' cannot be used", rc);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -16,12 +16,13 @@ import { call, login } from './lib/http.mjs';
 
 // Starts mosquitto on 127.0.0.1:`port` (ephemeral unless given); `users`
 // ({name: password}) turns anonymous access off and writes a password_file.
-async function startBroker({ port, users } = {}) {
+async function startBroker({ port, users, tls } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'solgrid-mqtt-'));
   const brokerPort = port || await freePort();
   // `user`: started as root, mosquitto would drop to the mosquitto user, who cannot read this directory.
   const conf = [`listener ${brokerPort} 127.0.0.1`, `user ${userInfo().username}`, 'persistence false',
     'log_dest stderr', 'log_type all'];
+  if (tls) conf.push(`certfile ${tls.cert}`, `keyfile ${tls.key}`);
   if (users) {
     const file = path.join(dir, 'passwords');
     let first = true;
@@ -43,7 +44,7 @@ async function startBroker({ port, users } = {}) {
   if (child.exitCode !== null) throw new Error(`mosquitto exited:\n${output}`);
   return {
     port: brokerPort,
-    url: `mqtt://127.0.0.1:${brokerPort}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${brokerPort}`,
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
@@ -419,14 +420,53 @@ test('`solgrid simulate --mqtt`: its readings are stored, it obeys relay switche
   });
 });
 
+test('mqtts: verified against MQTT_CA_FILE; an untrusted broker certificate is logged, HTTP unaffected', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'solgrid-mqtts-'));
+  const cert = path.join(dir, 'broker.crt');
+  const key = path.join(dir, 'broker.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', key, '-out', cert], { stdio: 'pipe' });
+  const broker = await startBroker({ tls: { cert, key } });
+  let server;
+  try {
+    // Not trusted by the system CAs: no connection, a log line, HTTP fine.
+    server = await startServer({ env: { MQTT_URL: broker.url } });
+    await waitFor(() => /MQTT: (cannot connect|connection lost)/.test(server.output()), { what: 'the TLS failure logged' });
+    assert.doesNotMatch(server.output(), /MQTT: connected to/);
+    assert.equal((await postJson(`${server.url}/api/data/solar`, reading)).status, 201);
+    await server.stop();
+    server = await startWithBroker(broker, { MQTT_CA_FILE: cert });
+    assert.match(server.output(), /MQTT: connected to 127\.0\.0\.1:\d+ \(mqtts\)/);
+    const device = await connectClient(broker.url, { ca: readFileSync(cert) });
+    await device.client.publishAsync(`solgrid/${site}/tls-dev/telemetry`, JSON.stringify({ ...reading, soc: 21 }), { qos: 1 });
+    await waitFor(async () => (await getJson(`${server.url}/api/data/latest`)).json.soc === 21, { what: 'ingest over mqtts' });
+    device.client.end(true);
+  } catch (e) {
+    e.message += `\n--- solgrid log ---\n${server?.output() ?? ''}\n--- mosquitto ---\n${broker.output().slice(-2000)}`;
+    throw e;
+  } finally {
+    await server?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a bad MQTT_URL stops the start with a clear error', async () => {
   const { spawnSync } = await import('node:child_process');
-  for (const url of ['http://127.0.0.1:1883', 'mqtt://127.0.0.1:99999']) {
-    const r = spawnSync(solgridBin, ['serve', '--host', '127.0.0.1', '--port', '0'], {
-      env: { PATH: process.env.PATH, MQTT_URL: url, AUTH: 'off', DB_PATH: path.join(tmpdir(), 'unused-mqtt.db') },
-      encoding: 'utf8', timeout: 15000,
-    });
-    assert.notEqual(r.status, 0, url);
-    assert.match(r.stderr + r.stdout, /MQTT_URL/, url);
+  const dir = mkdtempSync(path.join(tmpdir(), 'solgrid-mqtt-bad-'));
+  try {
+    for (const [env, name] of [[{ MQTT_URL: 'http://127.0.0.1:1883' }, /MQTT_URL/], [{ MQTT_URL: 'mqtt://127.0.0.1:99999' }, /MQTT_URL/],
+      [{ MQTT_URL: 'mqtts://127.0.0.1:8883', MQTT_CA_FILE: path.join(dir, 'missing.pem') }, /MQTT_CA_FILE/],
+      [{ MQTT_URL: 'mqtt://127.0.0.1:1883', SITE_ID: 'a/b' }, /SITE_ID/]]) {
+      const r = spawnSync(solgridBin, ['serve', '--host', '127.0.0.1', '--port', '0'], {
+        cwd: dir, env: { PATH: process.env.PATH, AUTH: 'off', DB_PATH: path.join(dir, 'solgrid.db'), ...env },
+        encoding: 'utf8', timeout: 15000,
+      });
+      assert.notEqual(r.status, 0, JSON.stringify(env));
+      assert.match(r.stderr + r.stdout, name, JSON.stringify(env));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
