@@ -182,6 +182,35 @@ test('Home Assistant discovery: retained configs for the sensors and four switch
   });
 });
 
+test("solgrid's own status: offline (retained) after a clean stop, and its last will after a crash", async () => {
+  const broker = await startBroker();
+  const clients = [];
+  const retainedStatus = async () => {
+    const c = await connectClient(broker.url);
+    clients.push(c.client);
+    await c.client.subscribeAsync(`solgrid/${site}/server/status`, { qos: 1 });
+    return waitFor(() => c.seen(`solgrid/${site}/server/status`).find((m) => m.retain), { what: 'the retained status' });
+  };
+  let server;
+  try {
+    server = await startWithBroker(broker);
+    await waitFor(async () => (await retainedStatus()).text === 'online', { what: 'online' });
+    await server.stop();
+    assert.equal((await retainedStatus()).text, 'offline');
+    server = await startWithBroker(broker);
+    await waitFor(async () => (await retainedStatus()).text === 'online', { what: 'online again' });
+    await server.stop({ signal: 'SIGKILL' });
+    await waitFor(async () => (await retainedStatus()).text === 'offline', { what: 'the last will' });
+  } catch (e) {
+    e.message += `\n--- solgrid log ---\n${server?.output() ?? ''}`;
+    throw e;
+  } finally {
+    for (const c of clients) c.end(true);
+    await server?.stop();
+    await broker.stop();
+  }
+});
+
 test('relay switches reach the device on relay/set; its retained relay/state is the reported state', async () => {
   await withSetup({ events: ['relay_status_update'] }, async ({ server, live, connect }) => {
     const device = await connect();
