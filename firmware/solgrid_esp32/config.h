@@ -69,3 +69,19 @@
 #define METER_INA219_D 0x4C
 #define METER_SAMPLE_MS 250UL        // how often the meters are read and integrated
 #define METER_NOISE_FLOOR_A 0.02f    // currents below this count as nothing drawn
+
+// --- MQTT (optional; docs/mqtt.md) ---------------------------------------------
+// 1: readings go to the broker (solgrid/<MQTT_SITE>/<MQTT_DEVICE_NAME>/telemetry)
+// instead of SERVER_URL, relay commands come from .../relay/set, the applied
+// state goes to the retained .../relay/state, and the board's last will sets
+// .../status to "offline". Needs the "PubSubClient" library (Nick O'Leary).
+// May also be given at build time: -DSOLGRID_MQTT=1.
+#ifndef SOLGRID_MQTT
+#define SOLGRID_MQTT 0
+#endif
+#define MQTT_HOST "192.168.0.10"     // the broker solgrid's MQTT_URL points at
+#define MQTT_PORT 1883
+#define MQTT_USER ""                 // empty: anonymous
+#define MQTT_PASSWORD ""
+#define MQTT_SITE "default"          // the server's SITE_ID
+#define MQTT_DEVICE_NAME "esp32-1"   // [A-Za-z0-9_-], unique per board

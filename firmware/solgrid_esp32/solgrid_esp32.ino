@@ -8,6 +8,12 @@
 // board converges even when the server cannot reach it (NAT). A watchdog
 // turns every relay off when the server has been silent too long.
 //
+// Built with SOLGRID_MQTT 1 it speaks MQTT instead of posting (docs/mqtt.md):
+// readings to solgrid/<site>/<device>/telemetry, commands from .../relay/set,
+// the applied state to the retained .../relay/state, and a last will that
+// sets .../status to "offline". The watchdog then listens to solgrid's own
+// retained solgrid/<site>/server/status.
+//
 // The logic lives in src/solgrid_fw/ (portable C++, tested on a PC by
 // `make test`); this file is only the hardware and network glue.
 // Libraries: "Adafruit INA219" and "BH1750" (by Christopher Laws).
@@ -25,6 +31,11 @@
 #include "src/solgrid_fw/meters.h"
 #include "src/solgrid_fw/protocol.h"
 #include "src/solgrid_fw/watchdog.h"
+#if SOLGRID_MQTT
+#include <PubSubClient.h>
+
+#include "src/solgrid_fw/mqtt_link.h"
+#endif
 
 using namespace solgrid_fw;
 
@@ -69,6 +80,29 @@ static char json_buf[512];
 static char auth_buf[max_device_token + 8];
 static int auth_len = 0;
 static bool refusal_logged = false;  // a 401/403/429 is said once, not every post
+
+#if SOLGRID_MQTT
+static WiFiClient mqtt_socket;
+static PubSubClient mqtt_client(mqtt_socket);
+
+// mqtt_link's transport: PubSubClient's own calls.
+struct pubsub_transport : mqtt_transport {
+    bool connect(const char* id, const char* user, const char* password, const char* will_topic, uint8_t will_qos,
+                 bool will_retain, const char* will_message) override {
+        return mqtt_client.connect(id, user, password, will_topic, will_qos, will_retain, will_message);
+    }
+    bool connected() override { return mqtt_client.connected(); }
+    bool publish(const char* topic, const char* payload, bool retained) override {
+        return mqtt_client.publish(topic, payload, retained);
+    }
+    bool subscribe(const char* topic, uint8_t qos) override { return mqtt_client.subscribe(topic, qos); }
+};
+static pubsub_transport mqtt_glue;
+static mqtt_link mqtt_board(mqtt_glue, MQTT_SITE, MQTT_DEVICE_NAME, MQTT_USER, MQTT_PASSWORD);
+static uint32_t mqtt_last_try_ms = 0;
+static uint32_t mqtt_retry_ms = 1000;  // doubles up to a minute while the broker is away
+static bool mqtt_was_connected = false;
+#endif
 
 static void write_relays() {
     for (int i = 0; i < household_count; ++i) {
@@ -124,10 +158,16 @@ static void post_reading() {
     // A household whose meter was not found is left out (NAN): the server estimates it.
     double counters[household_count];
     for (int i = 0; i < household_count; ++i) counters[i] = meter_ok[i] ? meters.wh(i) : NAN;
-    int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version, counters);
+    const double* meter_wh = counters;
 #else
-    int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version);
+    const double* meter_wh = nullptr;
 #endif
+#if SOLGRID_MQTT
+    if (mqtt_board.publish_reading(last_reading, relays, applied_version, meter_wh)) ++posts_ok;
+    else ++posts_failed;
+    return;
+#endif
+    int n = build_reading_json(json_buf, sizeof json_buf, last_reading, relays, applied_version, meter_wh);
     if (n < 0 || WiFi.status() != WL_CONNECTED) {
         ++posts_failed;
         return;
@@ -190,6 +230,43 @@ static void handle_relay() {
     server.send(200, "application/json", json_buf);
 }
 
+#if SOLGRID_MQTT
+static void on_mqtt_message(char* topic, uint8_t* payload, unsigned int len) {
+    relay_command cmd;
+    const char* problem = "";
+    switch (mqtt_board.on_message(topic, payload, len, relays, cmd, &problem)) {
+        case mqtt_link::message::command:
+            watchdog.heard(millis());
+            apply(cmd, "MQTT relay/set");
+            mqtt_board.publish_relay_state(relays, applied_version);
+            break;
+        case mqtt_link::message::bad_command: Serial.printf("MQTT relay/set refused: %s\n", problem); break;
+        default: break;
+    }
+}
+
+// Connects with backoff, runs PubSubClient, and feeds the watchdog while solgrid says it is online.
+static void mqtt_service() {
+    uint32_t now = millis();
+    if (!mqtt_client.connected()) {
+        if (mqtt_was_connected) Serial.println("MQTT connection lost");
+        mqtt_was_connected = false;
+        if (WiFi.status() == WL_CONNECTED && now - mqtt_last_try_ms >= mqtt_retry_ms) {
+            mqtt_last_try_ms = now;
+            if (mqtt_board.ensure_connected(relays, applied_version)) {
+                Serial.printf("MQTT connected to %s:%d as %s\n", MQTT_HOST, MQTT_PORT, MQTT_DEVICE_NAME);
+                mqtt_was_connected = true;
+                mqtt_retry_ms = 1000;
+            } else {
+                mqtt_retry_ms = mqtt_retry_ms < 30000 ? mqtt_retry_ms * 2 : 60000;
+            }
+        }
+    }
+    mqtt_client.loop();
+    if (mqtt_board.server_online()) watchdog.heard(now);
+}
+#endif
+
 void setup() {
     Serial.begin(115200);
     auth_len = build_authorization(auth_buf, sizeof auth_buf, SOLGRID_DEVICE_TOKEN);
@@ -234,11 +311,20 @@ void setup() {
     server.on("/relay", HTTP_POST, handle_relay);
     server.onNotFound([] { server.send(404, "application/json", "{\"success\":false,\"error\":\"no route\"}"); });
     server.begin();
+#if SOLGRID_MQTT
+    if (!mqtt_board.valid()) Serial.println("MQTT_SITE / MQTT_DEVICE_NAME must be [A-Za-z0-9_-]: MQTT is off");
+    mqtt_client.setServer(MQTT_HOST, MQTT_PORT);
+    mqtt_client.setBufferSize(768);  // a reading with meter_wh is longer than PubSubClient's default 256
+    mqtt_client.setCallback(on_mqtt_message);
+#endif
     watchdog.start(millis());
 }
 
 void loop() {
     server.handleClient();
+#if SOLGRID_MQTT
+    mqtt_service();
+#endif
     uint32_t now = millis();
     if (now - last_post_ms >= POST_INTERVAL_MS) {
         last_post_ms = now;

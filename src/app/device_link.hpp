@@ -6,7 +6,10 @@
 // monitor takes sensor posts (domain::sensor_ingest). Construct on the main thread before the server runs
 // (it hooks relay_service then); start() once the io_context is about to
 // run; stop() from the shutdown path. Throws std::runtime_error from the
-// constructor if ARDUINO_URL cannot be used.
+// constructor if ARDUINO_URL cannot be used. With MQTT_URL set,
+// attach_mqtt() (once the sensor ingest exists, before start()) adds the
+// MQTT bridge (mqtt/bridge.hpp): relay commands then go to it as well, and
+// it mirrors events to its state topics; it throws if MQTT_CA_FILE is unusable.
 #pragma once
 
 #include "config/config.hpp"
@@ -15,6 +18,7 @@
 #include "domain/device_monitor.hpp"
 #include "domain/relay_service.hpp"
 #include "http/device_routes.hpp"
+#include "mqtt/bridge.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -22,6 +26,7 @@
 
 namespace solgrid::app {
 
+class fanout_notifier;
 namespace asio = boost::asio;
 
 class device_link {
@@ -30,6 +35,7 @@ public:
                 domain::notifier& events);
 
     void add_routes(http_api::router& r);
+    void attach_mqtt(const config::config& cfg, fanout_notifier& events, mqtt::bridge_context ctx);
 
     void start();
     void stop();
@@ -43,6 +49,7 @@ private:
     domain::device_monitor monitor_;
     std::unique_ptr<device::http_device_gateway> gateway_;
     std::unique_ptr<domain::device_commander> commander_;
+    std::unique_ptr<mqtt::bridge> mqtt_;
 };
 
 }  // namespace solgrid::app

@@ -284,6 +284,16 @@ int run_server(const config::config& cfg) {
         };
     api.shutting_down = [&shutting_down] { return shutting_down.load(); };
     api.relay_block = [&market](std::size_t i) { return market.relay_block(i); };
+    {
+        // MQTT_URL: telemetry, relays and Home Assistant over MQTT (docs/mqtt.md).
+        mqtt::bridge_context mq{readings, relays, ingest, device.monitor(), api.relay_block, {}};
+        if (auth)
+            mq.audit = [a = auth.get(), broker = cfg.mqtt_host](std::string target, std::string outcome,
+                                                                 std::string detail) {
+                return a->audit("mqtt", broker, "relay.update", std::move(target), std::move(outcome), std::move(detail));
+            };
+        device.attach_mqtt(cfg, events, std::move(mq));
+    }
     http_api::add_api_routes(router, api);
     http_api::add_market_routes(router, {market, std::chrono::hours(cfg.utc_offset_hours)});
     http_api::add_auth_routes(router, {auth.get(), cfg.session_ttl, cfg.public_read});

@@ -88,7 +88,9 @@ const std::vector<std::string>& known_variables() {
         "INGEST_RATE", "INGEST_BURST", "TLS_CERT_FILE", "TLS_KEY_FILE", "MARKET_SHARES", "MARKET_CURRENCY",
         "MARKET_PRICE_FLOOR", "MARKET_PRICE_CEILING", "MARKET_CREDIT_LIMIT", "MARKET_POOL_PRICE_AT_EMPTY",
         "MARKET_POOL_PRICE_AT_FULL", "SOC_FLOOR", "MARKET_ENFORCE", "MARKET_EXEMPT", "HOUSEHOLD_NOMINAL_W",
-        "METRICS_PUBLIC"};
+        "METRICS_PUBLIC",
+        "MQTT_URL", "MQTT_USERNAME", "MQTT_PASSWORD", "MQTT_CA_FILE", "MQTT_DEVICE", "SITE_ID", "MQTT_DISCOVERY",
+        "MQTT_DISCOVERY_PREFIX"};
     return names;
 }
 
@@ -189,6 +191,73 @@ void market_from(config& c, const std::function<const std::string*(const char*)>
         c.household_nominal_w = *parsed.value;
     }
 }
+
+namespace {
+
+// A topic level solgrid builds topics from: letters, digits, '_' and '-'
+// (no '/', no MQTT wildcards, nothing a broker ACL pattern could misread).
+bool topic_word(const std::string& s, std::size_t max) {
+    if (s.empty() || s.size() > max) return false;
+    return std::all_of(s.begin(), s.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+    });
+}
+
+// The MQTT_* and SITE_ID part of from_variables (docs/mqtt.md).
+void mqtt_from(config& c, const std::function<const std::string*(const char*)>& get) {
+    if (auto v = get("SITE_ID")) {
+        if (!topic_word(*v, 64)) fail("SITE_ID", "must be 1-64 of A-Z, a-z, 0-9, '_' and '-' (it is an MQTT topic level)", *v);
+        c.site_id = *v;
+    }
+    if (auto v = get("MQTT_DEVICE")) {
+        if (!v->empty() && !topic_word(*v, 64))
+            fail("MQTT_DEVICE", "must be 1-64 of A-Z, a-z, 0-9, '_' and '-' (it is an MQTT topic level)", *v);
+        c.mqtt_device = *v;
+    }
+    if (auto v = get("MQTT_DISCOVERY")) c.mqtt_discovery = parse_switch("MQTT_DISCOVERY", *v, "true", "false");
+    if (auto v = get("MQTT_DISCOVERY_PREFIX")) {
+        if (!topic_word(*v, 64)) fail("MQTT_DISCOVERY_PREFIX", "must be 1-64 of A-Z, a-z, 0-9, '_' and '-'", *v);
+        c.mqtt_discovery_prefix = *v;
+    }
+    if (auto v = get("MQTT_USERNAME")) c.mqtt_username = *v;
+    if (auto v = get("MQTT_PASSWORD")) c.mqtt_password = *v;
+    if (auto v = get("MQTT_CA_FILE")) c.mqtt_ca_file = *v;
+    if (!c.mqtt_password.empty() && c.mqtt_username.empty())
+        fail("MQTT_PASSWORD", "needs MQTT_USERNAME as well", "(hidden)");
+    auto v = get("MQTT_URL");
+    if (!v || v->empty()) return;
+    std::string rest;
+    if (v->rfind("mqtt://", 0) == 0) {
+        rest = v->substr(7);
+        c.mqtt_port = 1883;
+    } else if (v->rfind("mqtts://", 0) == 0) {
+        rest = v->substr(8);
+        c.mqtt_port = 8883;
+        c.mqtt_tls = true;
+    } else {
+        fail("MQTT_URL", "must be mqtt://host[:port] or mqtts://host[:port]", *v);
+    }
+    while (!rest.empty() && rest.back() == '/') rest.pop_back();
+    if (rest.find_first_of("/@?#") != std::string::npos)
+        fail("MQTT_URL", "must be just mqtt://host[:port] (credentials go in MQTT_USERNAME / MQTT_PASSWORD)", *v);
+    std::string host = rest;
+    if (!rest.empty() && rest[0] == '[') {  // [::1]:1883
+        auto close = rest.find(']');
+        if (close == std::string::npos) fail("MQTT_URL", "has an unclosed [IPv6] host", *v);
+        host = rest.substr(1, close - 1);
+        rest = rest.substr(close + 1);
+        if (!rest.empty() && rest[0] != ':') fail("MQTT_URL", "must be just mqtt://host[:port]", *v);
+        if (!rest.empty()) c.mqtt_port = static_cast<int>(parse_int("MQTT_URL port", rest.substr(1), 1, 65535));
+    } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+        host = rest.substr(0, colon);
+        c.mqtt_port = static_cast<int>(parse_int("MQTT_URL port", rest.substr(colon + 1), 1, 65535));
+    }
+    if (host.empty()) fail("MQTT_URL", "names no host", *v);
+    c.mqtt_host = host;
+    c.mqtt_url = *v;
+}
+
+}  // namespace
 
 config from_variables(const variables& vars) {
     config c;
@@ -309,6 +378,7 @@ config from_variables(const variables& vars) {
         c.arduino_url = *v;
         while (!c.arduino_url.empty() && c.arduino_url.back() == '/') c.arduino_url.pop_back();
     }
+    mqtt_from(c, get);
     if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
     if (auto v = get("SOLAR_W_MAX")) c.solar_w_max = parse_positive("SOLAR_W_MAX", *v);
     if (auto v = get("LUX_MAX")) c.lux_max = parse_positive("LUX_MAX", *v);

@@ -79,6 +79,19 @@ struct config {
     int device_retries = 4;                           // DEVICE_RETRIES: attempts per relay command
     std::chrono::milliseconds device_backoff{250};    // DEVICE_BACKOFF_MS: first retry delay (doubles)
 
+    // MQTT (issue 14; docs/mqtt.md). MQTT_URL empty: off.
+    std::string mqtt_url;             // MQTT_URL: mqtt://host[:1883] or mqtts://host[:8883]
+    std::string mqtt_host;            // parsed from MQTT_URL
+    int mqtt_port = 0;
+    bool mqtt_tls = false;            // mqtts://
+    std::string mqtt_username;        // MQTT_USERNAME / MQTT_PASSWORD
+    std::string mqtt_password;
+    std::string mqtt_ca_file;         // MQTT_CA_FILE: mqtts trust anchors; empty = the system CAs
+    std::string mqtt_device;          // MQTT_DEVICE: relay commands go to this device only (else every device seen)
+    std::string site_id = "default";  // SITE_ID: solgrid/<site>/... ([A-Za-z0-9_-]{1,64})
+    bool mqtt_discovery = true;       // MQTT_DISCOVERY: Home Assistant discovery configs
+    std::string mqtt_discovery_prefix = "homeassistant";  // MQTT_DISCOVERY_PREFIX
+
     std::string log_level = "info";
     bool log_json = false;    // LOG_FORMAT=text|json: json is one object per line (docs/logging-and-limits.md)
     std::string log_file;     // LOG_FILE: append here instead of stderr; reopened on SIGHUP

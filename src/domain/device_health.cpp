@@ -29,6 +29,13 @@ bool device_health::seen(steady::time_point now) {
 
 device_health::steady::time_point device_health::deadline() const { return last_seen_.value_or(started_) + offline_timeout(); }
 
+bool device_health::gone(steady::time_point now) {
+    if (state_ == device_state::offline) return false;
+    state_ = device_state::offline;
+    since_ = now;
+    return true;
+}
+
 bool device_health::tick(steady::time_point now) {
     if (state_ == device_state::offline || now < deadline()) return false;
     state_ = device_state::offline;

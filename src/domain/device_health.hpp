@@ -25,6 +25,8 @@ public:
 
     // A post arrived at `now`. Returns true if the state changed.
     bool seen(steady::time_point now);
+    // The device said it is gone (its MQTT last will). Returns true if the state changed.
+    bool gone(steady::time_point now);
     // Time passed. Returns true if the state changed (went offline).
     bool tick(steady::time_point now);
 

@@ -24,6 +24,12 @@ void device_monitor::seen(std::string address) {
     if (health_.seen(steady::now())) publish_locked();
 }
 
+void device_monitor::gone(std::string address) {
+    std::lock_guard lock(mutex_);
+    address_ = std::move(address);
+    if (health_.gone(steady::now())) publish_locked();
+}
+
 void device_monitor::tick() {
     std::lock_guard lock(mutex_);
     if (health_.tick(steady::now())) publish_locked();

@@ -20,6 +20,8 @@ public:
 
     // A sensor post arrived from `address` (for display only).
     void seen(std::string address);
+    // The device at `address` announced it is gone (an MQTT last will): offline now.
+    void gone(std::string address);
 
     // Checks for silence a few times per interval until stop().
     asio::awaitable<void> run();

@@ -49,6 +49,11 @@ inline void add_simulate_command(CLI::App& cli, simulate_command& cmd) {
     s->add_flag("--no-meters", cmd.no_meters,
                 "post the seed Arduino's reading without meter_wh (consumption is then estimated from SoC)")
         ->envname("SIM_NO_METERS");
+    s->add_option("--mqtt", o.mqtt_url,
+                   "speak MQTT to this broker (mqtt://host:port or mqtts://host:port) instead of posting to --server; "
+                   "MQTT_USERNAME / MQTT_PASSWORD / MQTT_CA_FILE / SITE_ID apply");
+    s->add_option("--device", o.mqtt_device, "the device name in the MQTT topics (solgrid/<site>/<device>/…)")
+        ->capture_default_str();
     cmd.app = s;
 }
 
@@ -56,6 +61,10 @@ inline int run_simulate_command(simulate_command& cmd, const config::config& cfg
     auto& o = cmd.opts;
     if (cmd.start_hour >= 0) o.start_hour = cmd.start_hour;
     o.meters = !cmd.no_meters;
+    o.site = cfg.site_id;
+    o.mqtt_username = cfg.mqtt_username;
+    o.mqtt_password = cfg.mqtt_password;
+    o.mqtt_ca_file = cfg.mqtt_ca_file;
     if (cmd.capacity && cmd.capacity->count() == 0) o.model.capacity_wh = cfg.battery_capacity_wh;
     if (cmd.loads.size() == 4)
         for (std::size_t i = 0; i < 4; ++i) o.model.loads_w[i] = cmd.loads[i];

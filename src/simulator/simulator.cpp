@@ -2,7 +2,10 @@
 
 #include "simulator/device_token.hpp"
 
+#include "config/config.hpp"
 #include "device/http_client.hpp"
+#include "mqtt/client.hpp"
+#include "mqtt/topics.hpp"
 #include "domain/device_protocol.hpp"
 #include "http/json_response.hpp"
 #include "net/http_server.hpp"
@@ -11,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -82,6 +86,36 @@ public:
         if (timer_) timer_->cancel();
     }
 
+    // --mqtt: readings go to `link` (owned by run_simulator) instead of HTTP.
+    void use_mqtt(mqtt::client* link, mqtt::topics names, std::string device) {
+        mqtt_ = link;
+        topics_ = std::move(names);
+        device_ = std::move(device);
+    }
+
+    // The broker accepted us: say we are here and how the relays are.
+    void mqtt_connected() {
+        mqtt_->publish(topics_->device_status(device_), "online", 1, true);
+        publish_relay_state();
+    }
+
+    // A relay/set message (on the simulator's thread).
+    void mqtt_command(const std::string& payload) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(payload, ec);
+        if (ec) {
+            spdlog::warn("simulator: relay/set is not JSON: {}", ec.message());
+            return;
+        }
+        auto cmd = domain::parse_command(doc, relays_);
+        if (!cmd.value) {
+            spdlog::warn("simulator: relay/set refused: {}", cmd.problem.message);
+            return;
+        }
+        apply(*cmd.value, "MQTT relay/set");
+        publish_relay_state();
+    }
+
 private:
     domain::time_point sim_now() const { return clock_.at(steady::now() - started_); }
 
@@ -99,6 +133,21 @@ private:
         return true;
     }
 
+    void publish_relay_state() {
+        auto state = domain::command_json({relays_, version_});  // {"A":…,"D":…,"version":N}
+        mqtt_->publish(topics_->relay_state(device_), boost::json::serialize(state), 1, true);
+    }
+
+    void publish_reading(const boost::json::object& body) {
+        if (!mqtt_->publish(topics_->telemetry(device_), boost::json::serialize(body), 1, false)) {
+            ++posts_failed_;
+            last_error_ = "not connected to the MQTT broker";
+            return;  // the client logs the connection state itself
+        }
+        if (++posts_ok_ == 1) spdlog::info("simulator: publishing readings to {}", topics_->telemetry(device_));
+        last_error_.clear();
+    }
+
     asio::awaitable<void> post_once() {
         advance();
         last_ = model_.sample(relays_);
@@ -109,6 +158,10 @@ private:
         body["relays"] = domain::relays_json(relays_);
         body["relay_version"] = version_;
         if (opts_.meters) body["meter_wh"] = meters_json(last_.meter_wh);
+        if (mqtt_) {
+            publish_reading(body);
+            co_return;
+        }
         std::string error;
         failure kind = failure::none;
         http_result res;
@@ -228,6 +281,9 @@ private:
     failure last_failure_ = failure::none;
     asio::steady_timer* timer_ = nullptr;
     bool stopping_ = false;
+    mqtt::client* mqtt_ = nullptr;
+    std::optional<mqtt::topics> topics_;
+    std::string device_;
 };
 
 }  // namespace
@@ -242,6 +298,14 @@ boost::json::object meters_json(const std::array<double, 4>& meter_wh) {
 std::string check(const simulator_options& o) {
     std::string why;
     if (!parse_base_url(o.server, &why)) return "--server: " + why;
+    if (!o.mqtt_url.empty()) {
+        try {
+            config::from_variables({{"MQTT_URL", o.mqtt_url}});
+        } catch (const std::exception& e) {
+            return std::string("--mqtt: ") + e.what();
+        }
+        if (!mqtt::valid_level(o.mqtt_device)) return "--device must be 1-64 of A-Z, a-z, 0-9, '_' and '-'";
+    }
     if (!o.token.empty())
         if (auto bad = check_token(o.token); !bad.empty()) return "--token " + bad;
     if (!(o.interval_s >= 0.05 && o.interval_s <= 3600)) return "--interval must be between 0.05 and 3600 seconds";
@@ -272,6 +336,34 @@ int run_simulator(const simulator_options& o) {
     spdlog::info("simulator listening on http://{}:{} (posting to {} every {} s, speed {}x)", o.host, http.port(),
                  server->to_string(), o.interval_s, o.speed);
 
+    std::unique_ptr<mqtt::client> link;
+    if (!o.mqtt_url.empty()) {
+        auto url = config::from_variables({{"MQTT_URL", o.mqtt_url}});  // checked by check()
+        mqtt::topics names(o.site);
+        mqtt::client::options co;
+        co.host = url.mqtt_host;
+        co.port = url.mqtt_port;
+        co.tls = url.mqtt_tls;
+        co.ca_file = o.mqtt_ca_file;
+        co.username = o.mqtt_username;
+        co.password = o.mqtt_password;
+        co.client_id = "solgrid-sim-" + o.site + "-" + o.mqtt_device;
+        co.will_topic = names.device_status(o.mqtt_device);
+        co.will_payload = "offline";
+        co.subscriptions = {names.relay_set(o.mqtt_device)};
+        co.label = "simulator MQTT";
+        mqtt::client::handlers h;
+        // Called on the client's thread: hand everything to the simulator's.
+        h.connected = [&ioc, &device] { asio::post(ioc, [&device] { device.mqtt_connected(); }); };
+        h.message = [&ioc, &device](std::string, std::string payload, bool) {
+            asio::post(ioc, [&device, p = std::move(payload)] { device.mqtt_command(p); });
+        };
+        link = std::make_unique<mqtt::client>(std::move(co), std::move(h));
+        device.use_mqtt(link.get(), names, o.mqtt_device);
+        spdlog::info("simulator: device '{}' on MQTT {} (site '{}')", o.mqtt_device, o.mqtt_url, o.site);
+        link->start();
+    }
+
     asio::co_spawn(ioc, device.post_loop(), asio::detached);
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -288,6 +380,7 @@ int run_simulator(const simulator_options& o) {
             asio::detached);
     });
     ioc.run();
+    if (link) link->stop(mqtt::topics(o.site).device_status(o.mqtt_device), "offline");
     return 0;
 }
 

@@ -15,6 +15,12 @@
 // 403, 429) is logged once with the server's reason and retried at the
 // normal interval, like any other failed post.
 //
+// With --mqtt URL it speaks MQTT instead (docs/mqtt.md): each reading goes
+// to solgrid/<site>/<device>/telemetry, its last will sets
+// solgrid/<site>/<device>/status to "offline" (it publishes "online",
+// retained, on connect), and it obeys solgrid/<site>/<device>/relay/set,
+// answering with the retained solgrid/<site>/<device>/relay/state.
+//
 // run_simulator() owns a one-thread io_context, so the simulator's state is
 // only touched from that thread; it returns on SIGINT/SIGTERM. A server that
 // is down or slow only costs failed posts (logged once, retried each
@@ -44,6 +50,13 @@ struct simulator_options {
     std::string token;                             // device token for the posts ("" = none)
     bool meters = true;                            // send meter_wh (false: the seed's post, SoC-estimated)
     sim_model_options model;
+    // --mqtt: readings and relays over MQTT instead of HTTP posts.
+    std::string mqtt_url;            // mqtt://host:port or mqtts://host:port
+    std::string mqtt_device = "sim"; // --device: the <device> topic level
+    std::string site = "default";    // SITE_ID
+    std::string mqtt_username;       // MQTT_USERNAME / MQTT_PASSWORD / MQTT_CA_FILE
+    std::string mqtt_password;
+    std::string mqtt_ca_file;
 };
 
 // {"A": 12.345, …}: the meters as the post carries them, in Wh rounded down

@@ -211,3 +211,49 @@ TEST(Config, TrustedProxies) {
         }
     }
 }
+
+TEST(Config, MqttIsOffByDefaultAndReadsItsUrl) {
+    auto off = from_variables({});
+    EXPECT_TRUE(off.mqtt_url.empty());
+    EXPECT_EQ(off.site_id, "default");
+    EXPECT_TRUE(off.mqtt_discovery);
+    EXPECT_EQ(off.mqtt_discovery_prefix, "homeassistant");
+    struct row {
+        const char* url;
+        const char* host;
+        int port;
+        bool tls;
+    };
+    for (auto r : {row{"mqtt://broker.lan", "broker.lan", 1883, false}, row{"mqtts://broker.lan", "broker.lan", 8883, true},
+                   row{"mqtt://127.0.0.1:18830", "127.0.0.1", 18830, false}, row{"mqtts://[::1]:8884/", "::1", 8884, true}}) {
+        auto c = from_variables({{"MQTT_URL", r.url}});
+        EXPECT_EQ(c.mqtt_host, r.host) << r.url;
+        EXPECT_EQ(c.mqtt_port, r.port) << r.url;
+        EXPECT_EQ(c.mqtt_tls, r.tls) << r.url;
+    }
+    auto c = from_variables({{"SITE_ID", "farm-2_b"}, {"MQTT_DISCOVERY", "false"}, {"MQTT_DEVICE", "esp32-1"}});
+    EXPECT_EQ(c.site_id, "farm-2_b");
+    EXPECT_FALSE(c.mqtt_discovery);
+    EXPECT_EQ(c.mqtt_device, "esp32-1");
+}
+
+TEST(Config, BadMqttValuesNameTheVariable) {
+    auto message = [](variables v) {
+        try {
+            from_variables(v);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    for (const char* url : {"http://broker:1883", "tcp://broker", "broker:1883", "mqtt://broker:0", "mqtt://broker:65536",
+                            "mqtt://broker:port", "mqtt://", "mqtt://user:pw@broker", "mqtt://broker/topic", "mqtt://[::1"})
+        EXPECT_NE(message({{"MQTT_URL", url}}).find("MQTT_URL"), std::string::npos) << url;
+    for (std::string site : {std::string(), std::string("a/b"), std::string("a+"), std::string("#"),
+                             std::string("site id"), std::string(65, 'x')})
+        EXPECT_NE(message({{"SITE_ID", site}}).find("SITE_ID"), std::string::npos) << site;
+    EXPECT_NE(message({{"MQTT_DEVICE", "dev/1"}}).find("MQTT_DEVICE"), std::string::npos);
+    EXPECT_NE(message({{"MQTT_DISCOVERY", "maybe"}}).find("MQTT_DISCOVERY"), std::string::npos);
+    EXPECT_NE(message({{"MQTT_DISCOVERY_PREFIX", "home/assistant"}}).find("MQTT_DISCOVERY_PREFIX"), std::string::npos);
+    EXPECT_NE(message({{"MQTT_PASSWORD", "secret"}}).find("MQTT_PASSWORD"), std::string::npos);
+}

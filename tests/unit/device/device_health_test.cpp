@@ -98,3 +98,15 @@ TEST(DeviceMonitor, PublishesEachChangeOnce) {
     EXPECT_EQ(s.at("offline_after"), 2);
     EXPECT_DOUBLE_EQ(s.at("offline_timeout_s").as_double(), 0.02);
 }
+
+TEST(DeviceHealth, GoneIsOfflineAtOnceUntilTheNextPost) {
+    device_health h(milliseconds(2000), 3, t0);
+    h.seen(t0);
+    EXPECT_TRUE(h.gone(t0 + milliseconds(500)));  // an MQTT last will: no waiting for missed intervals
+    EXPECT_EQ(h.state(), device_state::offline);
+    EXPECT_EQ(h.since(), t0 + milliseconds(500));
+    EXPECT_FALSE(h.gone(t0 + milliseconds(600)));
+    EXPECT_FALSE(h.tick(t0 + milliseconds(60000)));
+    EXPECT_TRUE(h.seen(t0 + milliseconds(700)));
+    EXPECT_EQ(h.state(), device_state::online);
+}
