@@ -41,6 +41,8 @@ public:
     void stop();
 
     domain::device_monitor& monitor() { return monitor_; }
+    // The MQTT bridge when MQTT_URL is set (for /metrics), else null.
+    const mqtt::bridge* mqtt() const { return mqtt_.get(); }
 
 private:
     asio::io_context& ioc_;

@@ -206,6 +206,20 @@ void register_domain(m::registry& r, const metric_sources& s) {
                        return out;
                    });
 
+    if (const auto* mq = s.device.mqtt()) {
+        r.add_callback_gauge("solgrid_mqtt_connected", "1 while connected to the MQTT broker (MQTT_URL).",
+                             [mq] { return mq->connected() ? 1.0 : 0.0; });
+        r.add_callback(m::kind::counter, "solgrid_mqtt_messages_total",
+                       "Inbound MQTT messages, by result (handled; refused: bad topic or payload; dropped: the "
+                       "inbound queue was full).",
+                       {"result"}, [mq] {
+                           auto refused = mq->refused();  // first: refused <= handled at any time
+                           auto handled = mq->handled();
+                           return samples{{{"handled"}, static_cast<double>(handled - refused)},
+                                          {{"refused"}, static_cast<double>(refused)},
+                                          {{"dropped"}, static_cast<double>(mq->dropped())}};
+                       });
+    }
     auto* market = &s.market;
     r.add_callback(m::kind::counter, "solgrid_market_orders_total",
                    "Market orders, by outcome (accepted, refused, cancelled by their owner).", {"outcome"}, [market] {

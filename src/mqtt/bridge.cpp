@@ -51,6 +51,8 @@ void bridge::start() {
 
 void bridge::stop() { client_->stop(topics_.server_status(), "offline"); }
 
+bool bridge::connected() const { return client_ && client_->connected(); }
+
 void bridge::warn(const std::string& what) {
     if (auto held = warn_throttle_.admit()) spdlog::warn("MQTT: {}{}", what, common::suppressed_note(*held));
 }
@@ -85,9 +87,11 @@ asio::awaitable<void> bridge::drain() {
             m = std::move(queue_.front());
             queue_.pop_front();
         }
+        ++handled_;
         try {
             co_await handle(m);
         } catch (const std::exception& e) {
+            ++refused_;
             warn("message on " + printable(m.topic) + " not taken: " + e.what());
         }
     }
@@ -97,6 +101,7 @@ asio::awaitable<void> bridge::handle(const message& m) {
     auto in = read_inbound(settings_.site, m.topic, m.payload, settings_.limits);
     if (!in || in->cleared) co_return;
     if (!in->problem.empty()) {
+        ++refused_;
         warn("dropped the message on " + printable(m.topic) + ": " + in->problem);
         co_return;
     }

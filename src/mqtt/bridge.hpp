@@ -75,6 +75,11 @@ public:
     void take(std::string topic, std::string payload);
 
     std::uint64_t dropped() const { return dropped_; }
+    // For /metrics: messages taken off the queue, those refused (bad topic
+    // or payload, or failed while handled), and whether the broker is connected.
+    std::uint64_t handled() const { return handled_; }
+    std::uint64_t refused() const { return refused_; }
+    bool connected() const;
     const topics& names() const { return topics_; }
 
 private:
@@ -104,6 +109,7 @@ private:
     std::deque<message> queue_;
     bool draining_ = false;
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> handled_{0}, refused_{0};
     common::log_throttle drop_throttle_{std::chrono::seconds(10)};
     common::log_throttle warn_throttle_{std::chrono::seconds(10)};
 

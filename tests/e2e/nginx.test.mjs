@@ -104,12 +104,14 @@ describe('the dashboard through nginx (TLS termination, WebSocket upgrade)', { s
       assert.equal(status.status, 200);
       assert.equal(status.body.B, want === 'on');
       await screenshot(page, 'trade-through-nginx');
-
-      // The page's Socket.IO went through nginx's upgrade (101 in its access log).
-      const log = readFileSync(path.join(dir, 'access.log'), 'utf8');
-      assert.match(log, /"GET \/socket\.io\/\?EIO=4&transport=websocket[^"]*" 101 /);
     } finally {
       await context.close();
     }
+    // The page's Socket.IO went through nginx's WebSocket upgrade: 101 in
+    // its access log (written when that connection closes, with the page).
+    const upgraded = /"GET \/socket\.io\/\?EIO=4&transport=websocket[^"]*" 101 /;
+    const log = () => readFileSync(path.join(dir, 'access.log'), 'utf8');
+    for (let i = 0; i < 100 && !upgraded.test(log()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(log(), upgraded);
   });
 });

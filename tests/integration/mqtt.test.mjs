@@ -138,6 +138,13 @@ test('telemetry over MQTT is stored and broadcast as new_sun_data; bad telemetry
     assert.match(server.output(), /MQTT: dropped the message on solgrid\/default\/esp32-1\/telemetry: soc must be an integer between 0 and 100/);
     assert.ok(!live.events.new_sun_data.some((e) => e.soc === 150 || e.soc === 50), 'no event for a bad reading');
     assert.equal((await getJson(`${server.url}/healthz`)).status, 200);
+    // /metrics counts them: five refused, none dropped, connected.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^solgrid_mqtt_connected 1$/m);
+    assert.match(metrics, /^solgrid_mqtt_messages_total\{result="refused"\} 5$/m);
+    assert.match(metrics, /^solgrid_mqtt_messages_total\{result="dropped"\} 0$/m);
+    assert.ok(Number(metrics.match(/^solgrid_mqtt_messages_total\{result="handled"\} (\d+)$/m)[1]) >= 2);
+    assert.match(metrics, /^solgrid_readings_stored_total 2$/m);
   });
 });
 
@@ -238,7 +245,9 @@ test('relay switches reach the device on relay/set; its retained relay/state is 
     }, { what: 'the reported state' });
     assert.deepEqual(status.reported, { A: true, B: false, C: true, D: false });
     assert.equal(status.command, 'delivered');
-    assert.ok(live.events.relay_status_update.some((e) => e.pending === false && e.A === true));
+    // The event travels on its own (a socket), so it may land just after the status answers.
+    await waitFor(() => live.events.relay_status_update.some((e) => e.pending === false && e.A === true),
+      { what: 'relay_status_update with the delivered state' });
 
     // A device that reports something else (a button on the box) is shown as it is.
     await device.client.publishAsync(`solgrid/${site}/esp32-1/relay/state`,
@@ -352,6 +361,8 @@ test('the broker going away: HTTP keeps answering, solgrid reconnects and ingest
     server = await startWithBroker(broker, {});
     await broker.stop('SIGKILL');
     await waitFor(() => /MQTT: connection lost/.test(server.output()), { what: 'the lost connection logged' });
+    const mqttConnected = async () => Number((await (await fetch(`${server.url}/metrics`)).text()).match(/^solgrid_mqtt_connected (\d)$/m)[1]);
+    assert.equal(await mqttConnected(), 0);
     // The outage does not touch HTTP.
     for (let i = 0; i < 5; i++) {
       const r = await postJson(`${server.url}/api/data/solar`, { soc: 40 + i, solar_w: 10, lux: 100 });
@@ -360,6 +371,7 @@ test('the broker going away: HTTP keeps answering, solgrid reconnects and ingest
     assert.equal((await getJson(`${server.url}/healthz`)).status, 200);
     restarted = await startBroker({ port: broker.port });
     await waitFor(() => (server.output().match(/MQTT: connected to/g) || []).length >= 2, { what: 'the reconnect', timeout: 60000 });
+    await waitFor(async () => (await mqttConnected()) === 1, { what: 'solgrid_mqtt_connected 1 again' });
     const device = await connectClient(restarted.url);
     clients.push(device.client);
     await device.client.publishAsync(`solgrid/${site}/dev/telemetry`, JSON.stringify({ ...reading, soc: 12 }), { qos: 1 });

@@ -18,6 +18,22 @@ namespace solgrid::test {
 
 namespace asio = boost::asio;
 
+// Readings in a vector; `fail` makes append() throw storage_unavailable.
+class memory_reading_store final : public domain::reading_store {
+public:
+    asio::awaitable<domain::stored_reading> append(domain::reading r, domain::time_point at) override {
+        if (fail) throw domain::storage_unavailable("disk on fire");
+        rows.push_back({static_cast<std::int64_t>(rows.size() + 1), r, at});
+        co_return rows.back();
+    }
+    asio::awaitable<std::optional<domain::stored_reading>> latest() override {
+        if (rows.empty()) co_return std::nullopt;
+        co_return rows.back();
+    }
+    std::vector<domain::stored_reading> rows;
+    bool fail = false;
+};
+
 class memory_relay_store final : public domain::relay_store {
 public:
     asio::awaitable<std::optional<domain::relay_state>> current() override { co_return stored; }

@@ -12,21 +12,6 @@ using namespace solgrid::domain;
 
 namespace {
 
-class memory_reading_store final : public reading_store {
-public:
-    asio::awaitable<stored_reading> append(reading r, time_point at) override {
-        if (fail) throw storage_unavailable("disk on fire");
-        rows.push_back({static_cast<std::int64_t>(rows.size() + 1), r, at});
-        co_return rows.back();
-    }
-    asio::awaitable<std::optional<stored_reading>> latest() override {
-        if (rows.empty()) co_return std::nullopt;
-        co_return rows.back();
-    }
-    std::vector<stored_reading> rows;
-    bool fail = false;
-};
-
 parsed_sensor_post parse(std::string_view text, reading_limits limits = {}) {
     return parse_sensor_post(boost::json::parse(text), limits);
 }
@@ -34,7 +19,7 @@ parsed_sensor_post parse(std::string_view text, reading_limits limits = {}) {
 // The services a sensor post goes through, over in-memory stores.
 struct ingest_fixture : ::testing::Test {
     asio::io_context ioc;
-    memory_reading_store readings_store;
+    test::memory_reading_store readings_store;
     test::memory_relay_store relay_store;
     test::recording_notifier events;
     readings_service readings{readings_store, events};

@@ -13,22 +13,9 @@ using namespace solgrid::domain;
 
 namespace {
 
-class memory_reading_store final : public reading_store {
-public:
-    asio::awaitable<stored_reading> append(reading r, time_point at) override {
-        rows.push_back({static_cast<std::int64_t>(rows.size() + 1), r, at});
-        co_return rows.back();
-    }
-    asio::awaitable<std::optional<stored_reading>> latest() override {
-        if (rows.empty()) co_return std::nullopt;
-        co_return rows.back();
-    }
-    std::vector<stored_reading> rows;
-};
-
 struct MqttBridge : ::testing::Test {
     asio::io_context ioc;
-    memory_reading_store readings_store;
+    test::memory_reading_store readings_store;
     test::memory_relay_store relay_store;
     test::recording_notifier events;
     readings_service readings{readings_store, events};
