@@ -255,7 +255,7 @@ void append_command(std::string& out, const std::vector<std::string>& args) {
     for (const auto& a : args) append_arg(out, a);
 }
 
-void append_command(std::string& out, std::initializer_list<std::string_view> args) {
+void append_command(std::string& out, std::span<const std::string_view> args) {
     out += '*';
     out += std::to_string(args.size());
     out += "\r\n";

@@ -14,7 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
+#include <span>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -96,7 +96,7 @@ std::optional<decoded> decode(std::string_view in, const limits& lim = {});
 
 // Appends one command (*N\r\n then $len\r\narg\r\n per argument).
 void append_command(std::string& out, const std::vector<std::string>& args);
-void append_command(std::string& out, std::initializer_list<std::string_view> args);
+void append_command(std::string& out, std::span<const std::string_view> args);
 std::string encode_command(const std::vector<std::string>& args);
 
 // A reply as text for logs and test messages (bulk bytes escaped, long ones cut).

@@ -36,7 +36,8 @@ TEST(Resp, EncodesCommandsAsArraysOfBulkStringsBinarySafe) {
     EXPECT_EQ(encode_command({"SET", "k", binary}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$6\r\n"s + binary + "\r\n");
     EXPECT_EQ(encode_command({"GET", ""}), "*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
     std::string out;
-    append_command(out, {"XADD", "s", "*"});
+    const std::string_view xadd[] = {"XADD", "s", "*"};
+    append_command(out, xadd);
     EXPECT_EQ(out, "*3\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n");
 }
 
