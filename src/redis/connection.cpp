@@ -188,6 +188,10 @@ asio::awaitable<void> connection::read_loop() {
             co_return;
         }
         in_.erase(0, used);
+        if (in_.size() > opts_.max_reply_bytes) {
+            fail("a reply larger than " + std::to_string(opts_.max_reply_bytes) + " bytes");
+            co_return;
+        }
     }
 }
 

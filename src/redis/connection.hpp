@@ -16,7 +16,9 @@
 // reconnect (client.hpp does, with backoff). An error reply (-WRONGTYPE ...)
 // throws server_error from that command only; the connection stays usable.
 // A blocking command (XREAD BLOCK, BLPOP) holds up the replies behind it:
-// give it a connection of its own.
+// give it a connection of its own. Nothing bounds how many commands are in
+// flight: the caller does (bytes from the server are bounded by `limits`
+// and max_reply_bytes).
 #pragma once
 
 #include "redis/resp.hpp"
@@ -57,6 +59,8 @@ struct connection_options {
     endpoint where;
     std::chrono::milliseconds connect_timeout{5000};  // resolve + connect + AUTH + SELECT
     limits resp;
+    // Bytes buffered for one reply not yet complete; beyond: connection_error.
+    std::size_t max_reply_bytes = 600u * 1024 * 1024;
 };
 
 class connection : public std::enable_shared_from_this<connection> {

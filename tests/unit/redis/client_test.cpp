@@ -300,6 +300,53 @@ TEST(RedisClient, ConnectTimesOutAndRefusalIsAConnectionError) {
     run(ioc, timeout_case(c, make(ioc, closed)));
 }
 
+// A fake server: reads one command, answers `reply`, closes.
+asio::awaitable<void> scripted_peer(asio::ip::tcp::acceptor& acceptor, std::string reply) {
+    auto [ec, s] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    std::array<char, 256> buf;
+    auto [rec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    if (rec) co_return;
+    co_await asio::async_write(s, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
+    // Then it hangs up: a client that waited for the rest would see the
+    // connection closed, not the error each case expects.
+}
+
+asio::awaitable<std::string> first_command_error(connection& c) {
+    co_await c.connect();
+    std::string what;
+    try {
+        co_await c.command("PING");
+    } catch (const connection_error& e) {
+        what = e.what();
+    }
+    EXPECT_FALSE(c.connected());
+    co_return what;
+}
+
+asio::awaitable<void> hostile_case(connection& garbage, connection& oversized) {
+    std::string bad = co_await first_command_error(garbage);
+    EXPECT_NE(bad.find("RESP bad type byte"), std::string::npos) << bad;
+    std::string big = co_await first_command_error(oversized);
+    EXPECT_NE(big.find("a reply larger than 512 bytes"), std::string::npos) << big;
+}
+
+TEST(RedisClient, BytesThatAreNotRespOrTooLargeCloseTheConnection) {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor a1(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::acceptor a2(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::co_spawn(ioc, scripted_peer(a1, "?garbage\r\n"), asio::detached);
+    asio::co_spawn(ioc, scripted_peer(a2, "$100000\r\n" + std::string(1000, 'x')), asio::detached);
+    connection_options o;
+    o.where.host = "127.0.0.1";
+    o.where.port = a1.local_endpoint().port();
+    auto garbage = connection::create(ioc.get_executor(), o);
+    o.where.port = a2.local_endpoint().port();
+    o.max_reply_bytes = 512;
+    auto oversized = connection::create(ioc.get_executor(), o);
+    run(ioc, hostile_case(*garbage, *oversized));
+}
+
 asio::awaitable<void> killed_case(std::shared_ptr<connection> c, redis_process& server) {
     co_await c->connect();
     value pong = co_await c->command("PING");
