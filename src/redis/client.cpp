@@ -25,12 +25,12 @@ void client::stop() {
 }
 
 asio::awaitable<value> client::command_span(std::span<const std::string_view> args) {
-    if (!conn_ || !conn_->connected()) return not_connected();
+    if (!connected_ || !conn_ || !conn_->connected()) return not_connected();
     return conn_->command_span(args);
 }
 
 asio::awaitable<value> client::command(const std::vector<std::string>& args) {
-    if (!conn_ || !conn_->connected()) return not_connected();
+    if (!connected_ || !conn_ || !conn_->connected()) return not_connected();
     return conn_->command(args);
 }
 
