@@ -2,6 +2,7 @@
 
 #include "common/cidr.hpp"
 #include "domain/market/settlement.hpp"
+#include "redis/url.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -90,7 +91,7 @@ const std::vector<std::string>& known_variables() {
         "MARKET_POOL_PRICE_AT_FULL", "SOC_FLOOR", "MARKET_ENFORCE", "MARKET_EXEMPT", "HOUSEHOLD_NOMINAL_W",
         "METRICS_PUBLIC",
         "MQTT_URL", "MQTT_USERNAME", "MQTT_PASSWORD", "MQTT_CA_FILE", "MQTT_DEVICE", "SITE_ID", "MQTT_DISCOVERY",
-        "MQTT_DISCOVERY_PREFIX"};
+        "MQTT_DISCOVERY_PREFIX", "REDIS_URL"};
     return names;
 }
 
@@ -379,6 +380,14 @@ config from_variables(const variables& vars) {
         while (!c.arduino_url.empty() && c.arduino_url.back() == '/') c.arduino_url.pop_back();
     }
     mqtt_from(c, get);
+    if (auto v = get("REDIS_URL"); v && !v->empty()) {
+        try {
+            redis::parse_url(*v);
+        } catch (const std::invalid_argument& e) {
+            fail("REDIS_URL", e.what(), redis::redact_url(*v));  // never the password in a log
+        }
+        c.redis_url = *v;
+    }
     if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
     if (auto v = get("SOLAR_W_MAX")) c.solar_w_max = parse_positive("SOLAR_W_MAX", *v);
     if (auto v = get("LUX_MAX")) c.lux_max = parse_positive("LUX_MAX", *v);

@@ -92,6 +92,10 @@ struct config {
     bool mqtt_discovery = true;       // MQTT_DISCOVERY: Home Assistant discovery configs
     std::string mqtt_discovery_prefix = "homeassistant";  // MQTT_DISCOVERY_PREFIX
 
+    // REDIS_URL (issue 15, docs/scale-out.md; read and validated, not used yet):
+    // redis://[user:password@]host[:port][/db]; empty: off.
+    std::string redis_url;
+
     std::string log_level = "info";
     bool log_json = false;    // LOG_FORMAT=text|json: json is one object per line (docs/logging-and-limits.md)
     std::string log_file;     // LOG_FILE: append here instead of stderr; reopened on SIGHUP

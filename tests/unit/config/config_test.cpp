@@ -257,3 +257,22 @@ TEST(Config, BadMqttValuesNameTheVariable) {
     EXPECT_NE(message({{"MQTT_DISCOVERY_PREFIX", "home/assistant"}}).find("MQTT_DISCOVERY_PREFIX"), std::string::npos);
     EXPECT_NE(message({{"MQTT_PASSWORD", "secret"}}).find("MQTT_PASSWORD"), std::string::npos);
 }
+
+TEST(Config, RedisUrlIsValidatedAtStartAndBadOnesNameTheVariable) {
+    EXPECT_EQ(from_variables({}).redis_url, "");
+    EXPECT_EQ(from_variables({{"REDIS_URL", ""}}).redis_url, "");
+    for (const char* good : {"redis://127.0.0.1", "redis://redis:6380/2", "redis://:pw@h", "redis://user:pw@[::1]:6379/0"})
+        EXPECT_EQ(from_variables({{"REDIS_URL", good}}).redis_url, good);
+    for (const char* bad : {"http://h:6379", "rediss://h", "h:6379", "redis://", "redis://h:0", "redis://h:65536",
+                            "redis://h:port", "redis://h/x", "redis://h/-1", "redis://h/1/2", "redis://h?db=1",
+                            "redis://user:secret@h:99999"}) {
+        std::string what = "no error";
+        try {
+            from_variables({{"REDIS_URL", bad}});
+        } catch (const config_error& e) {
+            what = e.what();
+        }
+        EXPECT_EQ(what.rfind("REDIS_URL: ", 0), 0u) << bad << " -> " << what;
+        EXPECT_EQ(what.find("secret"), std::string::npos) << what;  // the password stays out of the log
+    }
+}
