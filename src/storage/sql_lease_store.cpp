@@ -14,7 +14,7 @@ std::string now_sql(dialect d) {
 }
 std::string later_sql(dialect d) {
     return d == dialect::mysql ? "TIMESTAMPADD(MICROSECOND, :ms * 1000, UTC_TIMESTAMP(3))"
-                               : "strftime('%Y-%m-%d %H:%M:%f', 'now', :ms / 1000.0 || ' seconds')";
+                               : "strftime('%Y-%m-%d %H:%M:%f', 'now', (:ms / 1000.0) || ' seconds')";
 }
 
 }  // namespace
@@ -35,9 +35,9 @@ asio::awaitable<domain::lease_claim> sql_lease_store::try_acquire(std::string na
         [update, name, holder, ms](soci::session& s) -> std::optional<std::string> {
             s << update, soci::use(holder, "h"), soci::use(ms, "ms"), soci::use(name, "n"), soci::use(holder, "h2");
             std::string who;
-            soci::indicator ind = soci::i_ok;
-            s << "SELECT holder FROM leases WHERE name = :n", soci::use(name), soci::into(who, ind);
-            if (!s.got_data()) return std::nullopt;
+            soci::statement st = (s.prepare << "SELECT holder FROM leases WHERE name = :n", soci::use(name),
+                                  soci::into(who));
+            if (!st.execute(true)) return std::nullopt;  // no row yet
             return who;
         });
     auto found = co_await std::move(renew);
