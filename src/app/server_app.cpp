@@ -23,6 +23,7 @@
 #include "storage/database.hpp"
 #include "storage/sql_auth_store.hpp"
 #include "storage/sql_history_store.hpp"
+#include "storage/sql_lease_store.hpp"
 #include "storage/sql_ledger_store.hpp"
 #include "storage/sql_market_store.hpp"
 #include "domain/market/settlement.hpp"
@@ -267,12 +268,15 @@ int run_server(const config::config& cfg) {
     router.mount(live.engine().path(), [&live](http_api::request_context& rc) {
         return live.engine().handle_http(rc.req, rc.info);
     });
+    storage::sql_lease_store leases(db);  // aggregate_old_data on one instance at a time (docs/run-once.md)
+    aggregation_scheduler aggregation(ioc.get_executor(), history, leases, instance_id(), cfg.lease_ttl);
     std::atomic<bool> shutting_down{false};  // /readyz answers 503 once a signal arrived
     http_api::api_context api{readings, relays, ingest, cfg.battery_capacity_wh,
                               cfg.uses_mysql() ? "mysql" : "sqlite", [&db] { return db.problem(); },
-                              [&live, &listener] {
+                              [&live, &listener, &aggregation] {
                                   auto o = live.stats();
                                   if (listener) o["connections"] = {{"open", listener->client_connections()}};
+                                  o["aggregation"] = aggregation.health();
                                   return o;
                               }};
     api.limits = {cfg.solar_w_max, cfg.lux_max};
@@ -333,8 +337,7 @@ int run_server(const config::config& cfg) {
     listener = &server;
     server.start();
     device.start();
-    aggregation_scheduler aggregation(ioc.get_executor(), history);  // aggregate_old_data, hourly
-    aggregation.start();
+    aggregation.start();  // aggregate_old_data, hourly
     if (auth) asio::co_spawn(ioc, reload_credentials(*auth), asio::detached);
     asio::co_spawn(ioc, market_ticks(market), asio::detached);
     spdlog::info("solgrid listening on {}://{}:{} ({} threads, storage {}, auth {})", cfg.tls() ? "https" : "http",
@@ -363,6 +366,7 @@ int run_server(const config::config& cfg) {
             [&]() -> asio::awaitable<void> {
                 device.stop();
                 live.engine().close_all(engineio::close_reason::server_shutdown);
+                co_await aggregation.shutdown();  // another instance takes the roll-up over at once
                 co_await server.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_grace));
                 ioc.stop();
             },

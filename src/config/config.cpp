@@ -82,6 +82,7 @@ const std::vector<std::string>& known_variables() {
         "ALLOW_EIO3",
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
+        "LEASE_TTL_S",
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
         "AGGREGATE_BRIDGE_MAX_S", "AUTH", "PUBLIC_READ", "DEVICE_TRUSTED_NETWORKS", "SESSION_TTL_H",
         "TRUSTED_PROXIES",
@@ -368,6 +369,8 @@ config from_variables(const variables& vars) {
              std::to_string(c.aggregate_bridge_max.count()));
     if (auto v = get("RAW_RETENTION_DAYS"))
         c.raw_retention_days = static_cast<int>(parse_int("RAW_RETENTION_DAYS", *v, 0, 36500));
+    if (auto v = get("LEASE_TTL_S"))
+        c.lease_ttl = std::chrono::seconds(parse_int("LEASE_TTL_S", *v, 5, 86400));
     if (auto v = get("HISTORY_MAX_ROWS"))
         c.history_max_rows = static_cast<std::size_t>(parse_int("HISTORY_MAX_ROWS", *v, 10, 10000000));
     if (auto v = get("UTC_OFFSET_HOURS"))

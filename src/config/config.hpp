@@ -65,6 +65,7 @@ struct config {
     std::chrono::seconds aggregate_max_gap{300};  // gaps up to this are always bridged when integrating
     std::chrono::seconds aggregate_bridge_max{7200};  // AGGREGATE_BRIDGE_MAX_S: never bridged beyond this
     int raw_retention_days = 7;                   // 0 keeps raw readings forever
+    std::chrono::seconds lease_ttl{300};  // LEASE_TTL_S: a dead roll-up instance is replaced after this
     std::size_t history_max_rows = 50000;         // rows per history response
     int utc_offset_hours = 0;                     // where a day starts (day rows, "today")
 

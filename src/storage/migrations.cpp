@@ -151,6 +151,15 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             "ALTER TABLE trade_history ADD COLUMN sell_order_id INTEGER NULL",
             "CREATE INDEX IF NOT EXISTS idx_trade_history_created ON trade_history (created_at)",
         },
+        {
+            // Leases for work that runs on one instance at a time (issue 15;
+            // storage/sql_lease_store.hpp, docs/run-once.md): who holds the
+            // lease `name` and until when, by the database's clock.
+            "CREATE TABLE IF NOT EXISTS leases ("
+            " name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),"
+            " holder TEXT NOT NULL CHECK (length(holder) <= 128),"
+            " expires_at TEXT NOT NULL)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -310,6 +319,13 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " ENGINE=InnoDB",
             "ALTER TABLE trade_history ADD COLUMN buy_order_id BIGINT NULL, ADD COLUMN sell_order_id BIGINT NULL,"
             " ADD INDEX idx_trade_history_created (created_at)",
+        },
+        {
+            // As SQLite's step 7.
+            "CREATE TABLE IF NOT EXISTS leases ("
+            " name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,"
+            " holder VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " expires_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;

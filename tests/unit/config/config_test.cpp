@@ -67,6 +67,19 @@ TEST(Config, SafetyDefaults) {
     EXPECT_EQ(from_variables({{"SOLAR_W_MAX", "5000"}}).solar_w_max, 5000.0);
 }
 
+TEST(Config, LeaseTtl) {
+    EXPECT_EQ(from_variables({}).lease_ttl, std::chrono::seconds(300));
+    EXPECT_EQ(from_variables({{"LEASE_TTL_S", "5"}}).lease_ttl, std::chrono::seconds(5));
+    for (auto bad : {"4", "0", "abc"}) {
+        try {
+            from_variables({{"LEASE_TTL_S", bad}});
+            ADD_FAILURE() << "LEASE_TTL_S=" << bad << " accepted";
+        } catch (const config_error& e) {
+            EXPECT_NE(std::string(e.what()).find("LEASE_TTL_S"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(Config, LaterSourcesWin) {
     auto c = from_variables({{"PORT", "6000"}, {"CORS_ORIGINS", "http://localhost:5173, https://grid.example"}});
     EXPECT_EQ(c.port, 6000);
