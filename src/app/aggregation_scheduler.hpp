@@ -48,7 +48,7 @@ public:
     void stop();
     // Stops, and gives the lease up if this instance holds it.
     asio::awaitable<void> shutdown();
-    // For /healthz: {"leader": bool, "holder": "<who holds the lease>", "instance": "<this one>"}. Any thread.
+    // For /healthz and /metrics: {"leader": bool} (no ids: /healthz is open). Any thread.
     boost::json::object health() const;
 
     struct state;  // shared with the running coroutine

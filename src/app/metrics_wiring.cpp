@@ -177,6 +177,9 @@ void register_domain(m::registry& r, const metric_sources& s) {
     r.add_callback_gauge("solgrid_db_up", "1 while the database answers, 0 while it does not.",
                          [db] { return db->healthy() ? 1.0 : 0.0; });
 
+    r.add_callback_gauge("solgrid_aggregation_leader",
+                         "1 while this instance holds the lease to run the hourly roll-up and retention.",
+                         [leader = s.aggregation_leader] { return leader && leader() ? 1.0 : 0.0; });
     auto* device = &s.device;
     r.add_callback_gauge("solgrid_device_online", "1 while the Arduino is posting readings, else 0.",
                          [device] { return device->monitor().online() ? 1.0 : 0.0; });

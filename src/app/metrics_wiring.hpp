@@ -33,6 +33,8 @@ struct metric_sources {
     realtime& live;
     // The listener once it exists (it is made after the routes).
     std::function<const net::http_server*()> listener;
+    // Whether this instance holds the roll-up lease (docs/run-once.md).
+    std::function<bool()> aggregation_leader;
 };
 
 // Registers every family in `r` and hooks the router's observer and the

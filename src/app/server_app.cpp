@@ -304,7 +304,10 @@ int run_server(const config::config& cfg) {
     device.add_routes(router);
     http_api::add_history_routes(router, {history, readings, cfg.battery_capacity_wh});
     common::metrics::registry metrics;  // GET /metrics
-    register_metrics(metrics, {cfg, db, readings, relays, market, device, live, [&listener] { return listener; }}, router);
+    register_metrics(metrics,
+                     {cfg, db, readings, relays, market, device, live, [&listener] { return listener; },
+                      [&aggregation] { return aggregation.health().at("leader").as_bool(); }},
+                     router);
     add_metrics_route(router, metrics, cfg.metrics_public);
 
     auto frontend = std::make_shared<http_api::static_files>(frontend_root(cfg));
