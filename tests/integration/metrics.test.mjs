@@ -172,6 +172,8 @@ test('AUTH=off: requests, readings, sessions, clients, events and commits move w
   assert.match(info1.labels.version, /^\d+\.\d+\.\d+$/);
   assert.ok(info1.labels.compiler.length > 0);
   assert.ok(process_ok(mid));
+  // One instance: it holds the roll-up lease (docs/run-once.md).
+  await waitUntil(async () => (await scrape(server)).value('solgrid_aggregation_leader') === 1, { what: 'the roll-up lease held' });
 
   // A client that leaves: its session closes with the client's reason.
   ws.disconnect();
