@@ -2,7 +2,7 @@
 // device's relay report), then store, broadcast, device seen, reply.
 #include "domain/sensor_ingest.hpp"
 
-#include "../device/fakes.hpp"
+#include "ingest_services.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -17,16 +17,7 @@ parsed_sensor_post parse(std::string_view text, reading_limits limits = {}) {
 }
 
 // The services a sensor post goes through, over in-memory stores.
-struct ingest_fixture : ::testing::Test {
-    asio::io_context ioc;
-    test::memory_reading_store readings_store;
-    test::memory_relay_store relay_store;
-    test::recording_notifier events;
-    readings_service readings{readings_store, events};
-    relay_service relays{relay_store, events};
-    device_monitor monitor{events, std::chrono::seconds(2), 3};
-    sensor_ingest ingest{readings, relays, &monitor};
-};
+struct ingest_fixture : ::testing::Test, test::ingest_services {};
 
 }  // namespace
 

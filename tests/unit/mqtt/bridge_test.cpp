@@ -3,7 +3,7 @@
 // the bounded queue, the sensor-post path, reports, health and Home Assistant commands.
 #include "mqtt/bridge.hpp"
 
-#include "../device/fakes.hpp"
+#include "../domain/ingest_services.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -13,15 +13,7 @@ using namespace solgrid::domain;
 
 namespace {
 
-struct MqttBridge : ::testing::Test {
-    asio::io_context ioc;
-    test::memory_reading_store readings_store;
-    test::memory_relay_store relay_store;
-    test::recording_notifier events;
-    readings_service readings{readings_store, events};
-    relay_service relays{relay_store, events};
-    device_monitor monitor{events, std::chrono::seconds(2), 3};
-    sensor_ingest ingest{readings, relays, &monitor};
+struct MqttBridge : ::testing::Test, test::ingest_services {
     std::optional<std::string> block;  // what the market says about every relay
 
     std::unique_ptr<mqtt::bridge> make(std::size_t max_queued = 64) {
