@@ -156,6 +156,28 @@ void register_realtime(m::registry& r, const metric_sources& s) {
                            out.push_back({{name}, static_cast<double>(n)});
                        return out;
                    });
+    if (const auto* c = live->cluster()) {
+        r.add_callback_gauge("solgrid_redis_connected",
+                             "1 while the Redis adapter's connections are up (REDIS_URL), else 0.",
+                             [c] { return c->connected() ? 1.0 : 0.0; });
+        auto counter = [&r, c](std::string name, std::string help, std::uint64_t redis::streams_adapter::counters::*f) {
+            r.add_callback(m::kind::counter, std::move(name), std::move(help), {},
+                           [c, f] { return samples{{{}, static_cast<double>(c->stats().*f)}}; });
+        };
+        counter("solgrid_redis_published_total", "Broadcasts written to the Redis stream.",
+                &redis::streams_adapter::counters::published);
+        counter("solgrid_redis_publish_failures_total",
+                "Broadcasts Redis did not take (down or refused): delivered to this instance's clients only.",
+                &redis::streams_adapter::counters::publish_failures);
+        counter("solgrid_redis_received_total", "Entries of other servers applied from the Redis stream.",
+                &redis::streams_adapter::counters::received);
+        counter("solgrid_redis_malformed_total", "Redis stream entries skipped as unreadable.",
+                &redis::streams_adapter::counters::malformed);
+        counter("solgrid_redis_sessions_stored_total", "Recovery sessions written to Redis.",
+                &redis::streams_adapter::counters::sessions_stored);
+        counter("solgrid_redis_sessions_restored_total", "Clients recovered from a session found in Redis.",
+                &redis::streams_adapter::counters::sessions_restored);
+    }
     live->count_events(r.add_counter("solgrid_socketio_events_emitted_total",
                                      "Server events emitted to Socket.IO clients (one per broadcast), by event.",
                                      {"event"}));

@@ -33,6 +33,15 @@ realtime::realtime(boost::asio::io_context& ioc, const config::config& cfg, fano
       sockets_(socketio_options_from(cfg)),
       engine_(ioc, "/socket.io/", engineio_settings_from(cfg), net::cors_policy(cfg.cors_origins), sockets_) {
     auto& root = sockets_.of("/");
+    if (!cfg.redis_url.empty()) {
+        redis::streams_options o;
+        o.where = redis::parse_url(cfg.redis_url);  // checked by config
+        o.stream = cfg.redis_stream;
+        o.max_len = cfg.redis_stream_maxlen;
+        o.recovery_window = cfg.engineio.recovery_window;
+        cluster_ = redis::streams_adapter::create(ioc.get_executor(), o);
+        cluster_->attach(root);
+    }
     root.on_connection([this](const socketio::socket_ptr& s) {
         SPDLOG_DEBUG("client connected: {} from {}", s->id(), s->handshake().transport->remote_address);
         if (auth_) {
@@ -128,7 +137,20 @@ void realtime::disconnect_credentials(const std::vector<std::string>& credential
 }
 
 boost::json::object realtime::stats() const {
-    return {{"realtime", {{"engineio_sessions", engine_.session_count()}, {"socketio_clients", sockets_.client_count()}}}};
+    boost::json::object o{
+        {"realtime", {{"engineio_sessions", engine_.session_count()}, {"socketio_clients", sockets_.client_count()}}}};
+    if (cluster_) o["redis"] = {{"connected", cluster_->connected()}};
+    return o;
+}
+
+void realtime::start_cluster() {
+    if (cluster_) cluster_->start();
+}
+
+boost::asio::awaitable<void> realtime::shutdown_cluster() {
+    if (!cluster_) co_return;
+    auto op = cluster_->shutdown();
+    co_await std::move(op);
 }
 
 }  // namespace solgrid::app

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "domain/auth_service.hpp"
 #include "engineio/server.hpp"
+#include "redis/streams_adapter.hpp"
 #include "socketio/server.hpp"
 
 namespace solgrid::app {
@@ -23,6 +24,14 @@ public:
 
     // /healthz figures.
     boost::json::object stats() const;
+
+    // REDIS_URL: the Redis adapter every namespace publishes through
+    // (docs/scale-out.md); null when this instance runs alone. start_cluster()
+    // once the server serves; shutdown_cluster() after the clients were
+    // closed (their recovery sessions are written first).
+    const redis::streams_adapter* cluster() const { return cluster_.get(); }
+    void start_cluster();
+    boost::asio::awaitable<void> shutdown_cluster();
 
     // Counts every domain event emitted, by event name (set before serving).
     void count_events(common::metrics::family<common::metrics::counter>& emitted) { emitted_ = &emitted; }
@@ -49,6 +58,7 @@ private:
     boost::asio::strand<boost::asio::io_context::executor_type> broadcasts_;
     socketio::server sockets_;
     engineio::server engine_;
+    std::shared_ptr<redis::streams_adapter> cluster_;
 };
 
 engineio::settings engineio_settings_from(const config::config& cfg);

@@ -339,6 +339,7 @@ int run_server(const config::config& cfg) {
     net::http_server server(ioc, sopts, handlers);
     listener = &server;
     server.start();
+    live.start_cluster();  // REDIS_URL: the Redis adapter (docs/scale-out.md)
     device.start();
     aggregation.start();  // aggregate_old_data, hourly
     if (auth) asio::co_spawn(ioc, reload_credentials(*auth), asio::detached);
@@ -369,6 +370,7 @@ int run_server(const config::config& cfg) {
             [&]() -> asio::awaitable<void> {
                 device.stop();
                 live.engine().close_all(engineio::close_reason::server_shutdown);
+                co_await live.shutdown_cluster();  // the dropped clients' sessions, then goodbye
                 co_await aggregation.shutdown();  // another instance takes the roll-up over at once
                 co_await server.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.shutdown_grace));
                 ioc.stop();

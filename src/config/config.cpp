@@ -83,6 +83,8 @@ const std::vector<std::string>& known_variables() {
         "DEVICE_INTERVAL_S", "DEVICE_OFFLINE_AFTER", "DEVICE_TIMEOUT_MS", "DEVICE_RETRIES", "DEVICE_BACKOFF_MS",
         "DB_CONNECT_TIMEOUT_S", "DB_QUERY_TIMEOUT_S", "AGGREGATE_MAX_GAP_S", "RAW_RETENTION_DAYS",
         "LEASE_TTL_S",
+        "REDIS_STREAM",
+        "REDIS_STREAM_MAXLEN",
         "HISTORY_MAX_ROWS", "UTC_OFFSET_HOURS", "SOLAR_W_MAX", "LUX_MAX", "DB_SYNC", "DB_START_RETRY_S",
         "AGGREGATE_BRIDGE_MAX_S", "AUTH", "PUBLIC_READ", "DEVICE_TRUSTED_NETWORKS", "SESSION_TTL_H",
         "TRUSTED_PROXIES",
@@ -391,6 +393,12 @@ config from_variables(const variables& vars) {
         }
         c.redis_url = *v;
     }
+    if (auto v = get("REDIS_STREAM")) {
+        if (v->empty() || v->size() > 200) fail("REDIS_STREAM", "must be 1 to 200 characters", *v);
+        c.redis_stream = *v;
+    }
+    if (auto v = get("REDIS_STREAM_MAXLEN"))
+        c.redis_stream_maxlen = static_cast<std::size_t>(parse_int("REDIS_STREAM_MAXLEN", *v, 100, 100000000));
     if (auto v = get("BATTERY_CAPACITY_WH")) c.battery_capacity_wh = parse_positive("BATTERY_CAPACITY_WH", *v);
     if (auto v = get("SOLAR_W_MAX")) c.solar_w_max = parse_positive("SOLAR_W_MAX", *v);
     if (auto v = get("LUX_MAX")) c.lux_max = parse_positive("LUX_MAX", *v);

@@ -93,9 +93,12 @@ struct config {
     bool mqtt_discovery = true;       // MQTT_DISCOVERY: Home Assistant discovery configs
     std::string mqtt_discovery_prefix = "homeassistant";  // MQTT_DISCOVERY_PREFIX
 
-    // REDIS_URL (issue 15, docs/scale-out.md; read and validated, not used yet):
-    // redis://[user:password@]host[:port][/db]; empty: off.
+    // REDIS_URL (issue 15, docs/scale-out.md): redis://[user:password@]host[:port][/db];
+    // set, Socket.IO broadcasts and recovery sessions go through that Redis in
+    // @socket.io/redis-streams-adapter's format; empty: one instance alone.
     std::string redis_url;
+    std::string redis_stream = "socket.io";  // REDIS_STREAM: the adapter's streamName
+    std::size_t redis_stream_maxlen = 10000;  // REDIS_STREAM_MAXLEN: XADD MAXLEN ~ (the adapter's maxLen)
 
     std::string log_level = "info";
     bool log_json = false;    // LOG_FORMAT=text|json: json is one object per line (docs/logging-and-limits.md)

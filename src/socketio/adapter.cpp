@@ -67,6 +67,13 @@ void adapter::leave(const std::string& sid, const std::string& room) {
     if (it->second.empty()) rooms_.erase(it);
 }
 
+std::vector<std::pair<std::string, const void*>> adapter::matching(const std::vector<std::string>& rooms,
+                                                                   const std::vector<std::string>& except) const {
+    std::vector<std::pair<std::string, const void*>> out;
+    for_each_index(rooms, except, [&](std::size_t i) { out.emplace_back(*details_[i].sid, details_[i].owner); });
+    return out;
+}
+
 std::set<std::string> adapter::rooms_of(const std::string& sid) const {
     auto it = index_.find(sid);
     if (it == index_.end()) return {};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engineio/session.hpp"
+#include "socketio/cluster.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,7 +28,7 @@ public:
     struct target {
         engineio::session_ptr session;
         bool offsets = false;        // broadcasts carry the recovery offset (socket::keeps_offsets)
-        std::uint64_t last_seq = 0;  // the newest offset queued to it
+        offset_key last_seq;         // the newest offset queued to it
         // An offset reached it (a broadcast or replay with one): from then
         // on, the offset its client reports is one we gave it.
         bool offset_sent = false;
@@ -35,7 +36,7 @@ public:
     // What a socket leaves behind (for connection-state recovery).
     struct removed {
         std::set<std::string> rooms;
-        std::uint64_t last_seq = 0;
+        offset_key last_seq;
         bool offset_sent = false;
     };
 
@@ -45,6 +46,11 @@ public:
     // Removes `sid` if `owner` still holds it.
     std::optional<removed> remove(const std::string& sid, const void* owner);
     bool contains(const std::string& sid) const { return index_.count(sid) != 0; }
+    // Who holds `sid` (null if nobody).
+    const void* owner_of(const std::string& sid) const {
+        auto it = index_.find(sid);
+        return it == index_.end() ? nullptr : details_[it->second].owner;
+    }
     std::size_t size() const { return targets_.size(); }
 
     void join(const std::string& sid, const std::string& room);
@@ -57,6 +63,10 @@ public:
     // empty) and in none of `except`.
     template <class F>
     void for_each(const std::vector<std::string>& rooms, const std::vector<std::string>& except, F&& f);
+    // The ids and owners of the sockets for_each would visit (for room
+    // changes and disconnects another instance asks for).
+    std::vector<std::pair<std::string, const void*>> matching(const std::vector<std::string>& rooms,
+                                                              const std::vector<std::string>& except) const;
 
     // True if a socket `sid` in `socket_rooms` is reached by a broadcast to
     // `rooms` except `except` (also used to replay a stored broadcast).
@@ -64,6 +74,10 @@ public:
                         const std::vector<std::string>& rooms, const std::vector<std::string>& except);
 
 private:
+    // Calls f(index) for each socket for_each visits.
+    template <class F>
+    void for_each_index(const std::vector<std::string>& rooms, const std::vector<std::string>& except, F&& f) const;
+
     struct details {
         // The key of its index_ entry (node keys never move): one copy of
         // the id per socket here, not two; idle clients cost what they hold.
@@ -89,9 +103,15 @@ void adapter::for_each(const std::vector<std::string>& rooms, const std::vector<
         for (auto& t : targets_) f(t);
         return;
     }
+    for_each_index(rooms, except, [&](std::size_t i) { f(targets_[i]); });
+}
+
+template <class F>
+void adapter::for_each_index(const std::vector<std::string>& rooms, const std::vector<std::string>& except,
+                             F&& f) const {
     if (rooms.empty()) {
         for (std::size_t i = 0; i < targets_.size(); ++i)
-            if (reaches(*details_[i].sid, details_[i].rooms_or_none(), {}, except)) f(targets_[i]);
+            if (reaches(*details_[i].sid, details_[i].rooms_or_none(), {}, except)) f(i);
         return;
     }
     thread_local std::vector<std::size_t> picked;
@@ -108,7 +128,7 @@ void adapter::for_each(const std::vector<std::string>& rooms, const std::vector<
     }
     std::sort(picked.begin(), picked.end());
     picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
-    for (auto i : picked) f(targets_[i]);
+    for (auto i : picked) f(i);
 }
 
 }  // namespace solgrid::socketio

@@ -2,6 +2,7 @@
 
 #include "engineio/server.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <ctime>
@@ -47,7 +48,7 @@ boost::json::object auth_from_query_v4(const engineio::handshake_info& info, std
 }  // namespace
 
 // One Engine.IO session's Socket.IO state; the session holds it until it closes.
-class server::client final : public engineio::session_listener {
+class server::client final : public engineio::session_listener, public std::enable_shared_from_this<server::client> {
 public:
     client(server& srv, const engineio::session_ptr& s) : srv_(srv), connect_timer(s->executor()) {}
     void on_message(const engineio::session_ptr& s, engineio::packet&& message) override {
@@ -60,6 +61,7 @@ private:
 
 public:
     std::unordered_map<std::string, socket_ptr> sockets;  // by namespace
+    std::set<std::string> connecting;                     // namespaces whose CONNECT awaits the cluster
     reassembler binary;
     boost::asio::steady_timer connect_timer;
     bool ever_connected = false;
@@ -174,7 +176,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
     }
-    if (c.sockets.count(p.nsp)) return;  // already connected there
+    if (c.sockets.count(p.nsp) || c.connecting.count(p.nsp)) return;  // already connected (or connecting) there
     namespace_& nsp = *ns->second;
 
     socketio::handshake hs;
@@ -183,26 +185,59 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     hs.transport = &s->handshake();
     hs.time = now_iso8601();
 
-    std::optional<namespace_::restored> restored;
-    bool keeps_offsets = false;
+    // In a cluster every client that can recover gets offsets from its
+    // first connection on, as with Node's socket.io: if its server dies,
+    // the offset its client holds is the only record of what it got.
+    bool keeps_offsets = nsp.recovery_enabled() && !v4 && nsp.cluster();
+    std::optional<std::string> pid, offset;
     if (nsp.recovery_enabled() && !v4) {
-        auto* pid = hs.auth.if_contains("pid");
-        if (pid && pid->is_string()) {
+        auto* p_pid = hs.auth.if_contains("pid");
+        if (p_pid && p_pid->is_string()) {
             // Only a client that implements recovery sends back the pid we
             // gave it (socket.io-client >= 4.6, on every reconnection): it
             // keeps offsets, so its broadcasts carry them from now on.
             // Others (python-socketio, older clients) never get the extra
             // argument their one-argument handlers would choke on.
             keeps_offsets = true;
-            std::optional<std::string> offset;
+            pid = std::string(p_pid->as_string());
             if (auto* off = hs.auth.if_contains("offset"); off && off->is_string())
                 offset = std::string(off->as_string());
-            restored = nsp.restore(std::string(pid->as_string()), offset);
         }
         hs.auth.erase("pid");
         hs.auth.erase("offset");
     }
+    if (pid && nsp.cluster()) {
+        // The session may be on another instance: the cluster looks it up
+        // (a round trip), and the CONNECT finishes on this strand after.
+        if (!c.connecting.insert(p.nsp).second) return;  // a second CONNECT while the first waits
+        auto hs_held = std::make_shared<socketio::handshake>(std::move(hs));
+        nsp.cluster()->restore(
+            nsp, *pid, offset,
+            [this, weak = std::weak_ptr<engineio::session>(s), w = std::weak_ptr<client>(c.shared_from_this()), &nsp,
+             hs_held, keeps_offsets](std::optional<cluster_restore> found) mutable {
+                auto session = weak.lock();
+                if (!session) return;
+                boost::asio::post(session->executor(), [this, session, w, &nsp, hs_held, keeps_offsets,
+                                                        found = std::move(found)]() mutable {
+                    auto c = w.lock();
+                    if (!c) return;
+                    c->connecting.erase(nsp.name());
+                    if (session->closed()) return;
+                    std::optional<namespace_::restored> restored;
+                    if (found) restored = nsp.adopt(std::move(*found));
+                    finish_connect(session, *c, nsp, std::move(*hs_held), std::move(restored), keeps_offsets);
+                });
+            });
+        return;
+    }
+    std::optional<namespace_::restored> restored;
+    if (pid) restored = nsp.restore(*pid, offset);
+    finish_connect(s, c, nsp, std::move(hs), std::move(restored), keeps_offsets);
+}
 
+void server::finish_connect(const engineio::session_ptr& s, client& c, namespace_& nsp, socketio::handshake hs,
+                            std::optional<namespace_::restored> restored, bool keeps_offsets) {
+    const bool v4 = s->eio3();
     socket_origin origin;
     if (nsp.recovery_enabled() && !v4) origin.pid = restored ? restored->pid : engineio::random_id();
     origin.recovered = restored.has_value();
@@ -213,7 +248,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     if (auto refused = nsp.run_middlewares(*sock)) {
         packet err;
         err.type = packet_type::connect_error;
-        err.nsp = p.nsp;
+        err.nsp = nsp.name();
         if (v4) {
             // As socket.io 2 answers: the error's data if any, else its message.
             err.data = refused->data ? *refused->data : boost::json::value(boost::json::string(refused->message));
@@ -226,13 +261,13 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
         for (auto& w : to_wire(err)) s->send(std::move(w));
         return;
     }
-    c.sockets[p.nsp] = sock;
+    c.sockets[nsp.name()] = sock;
     c.ever_connected = true;
     c.connect_timer.cancel();
 
     packet ok;
     ok.type = packet_type::connect;
-    ok.nsp = p.nsp;
+    ok.nsp = nsp.name();
     if (!v4) {
         boost::json::object body{{"sid", sock->id()}};
         if (!sock->pid().empty()) body["pid"] = sock->pid();
@@ -240,6 +275,7 @@ void server::connect(const engineio::session_ptr& s, client& c, packet&& p) {
     }
     nsp.add(sock, restored ? &*restored : nullptr, [&] { sock->send_packet(ok); });
     nsp.connected(sock);
+    nsp.track(*sock);  // in a cluster: its session, with the rooms its connection handler gave it
 }
 
 void server::on_close(client& c, engineio::close_reason reason) {

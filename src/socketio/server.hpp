@@ -34,6 +34,11 @@ public:
     std::shared_ptr<engineio::session_listener> on_open(const engineio::session_ptr& s) override;
 
     std::size_t client_count() const { return clients_.load(); }
+    // Every namespace, to attach a cluster to (before serving).
+    template <class F>
+    void for_each_namespace(F&& f) {
+        for (auto& [name, ns] : namespaces_) f(*ns);
+    }
     // Connected sockets in each namespace (for /metrics; the namespaces are
     // all made before serving, so the map does not change under it).
     std::vector<std::pair<std::string, std::size_t>> sockets_by_namespace() const;
@@ -44,6 +49,8 @@ private:
     void on_close(client& c, engineio::close_reason reason);
     void dispatch(const engineio::session_ptr& s, client& c, packet&& p);
     void connect(const engineio::session_ptr& s, client& c, packet&& p);
+    void finish_connect(const engineio::session_ptr& s, client& c, namespace_& nsp, handshake hs,
+                        std::optional<namespace_::restored> restored, bool keeps_offsets);
 
     server_options opts_;
     std::unordered_map<std::string, std::unique_ptr<namespace_>> namespaces_;

@@ -79,6 +79,9 @@ public:
     void handle_close(std::string_view reason);
     // A middleware refused it: it never connected.
     void refused() { connected_ = false; }
+    // Its session is kept by the namespace's cluster (namespace_::track).
+    bool tracked() const { return tracked_.load(); }
+    void mark_tracked() { tracked_ = true; }
 
 private:
     struct pending_ack {
@@ -93,6 +96,7 @@ private:
     socket_origin origin_;
     boost::json::object identity_;
     std::atomic<bool> connected_{true};
+    std::atomic<bool> tracked_{false};
 
     std::unordered_map<std::string, event_handler> handlers_;
     event_handler any_;

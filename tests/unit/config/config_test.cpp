@@ -289,3 +289,23 @@ TEST(Config, RedisUrlIsValidatedAtStartAndBadOnesNameTheVariable) {
         EXPECT_EQ(what.find("secret"), std::string::npos) << what;  // the password stays out of the log
     }
 }
+
+TEST(Config, RedisStreamAndItsLength) {
+    EXPECT_EQ(from_variables({}).redis_stream, "socket.io");  // the Node adapter's default streamName
+    EXPECT_EQ(from_variables({}).redis_stream_maxlen, 10000u);  // and maxLen
+    EXPECT_EQ(from_variables({{"REDIS_STREAM", "site-7"}}).redis_stream, "site-7");
+    EXPECT_EQ(from_variables({{"REDIS_STREAM_MAXLEN", "50000"}}).redis_stream_maxlen, 50000u);
+    for (const std::map<std::string, std::string>& bad :
+         std::vector<std::map<std::string, std::string>>{{{"REDIS_STREAM", ""}},
+                                                         {{"REDIS_STREAM", std::string(201, 's')}},
+                                                         {{"REDIS_STREAM_MAXLEN", "10"}},
+                                                         {{"REDIS_STREAM_MAXLEN", "many"}}}) {
+        std::string what = "no error";
+        try {
+            from_variables(bad);
+        } catch (const config_error& e) {
+            what = e.what();
+        }
+        EXPECT_EQ(what.rfind(bad.begin()->first + ": ", 0), 0u) << what;
+    }
+}
