@@ -1,6 +1,7 @@
 #include "redis/cluster_message.hpp"
 
 #include "net/base64.hpp"
+#include "net/ws_codec.hpp"
 #include "redis/msgpack.hpp"
 #include "socketio/parser.hpp"
 
@@ -67,6 +68,28 @@ msgpack::value to_msgpack(const json::value& v, const std::vector<std::string>& 
     return msgpack::value{};
 }
 
+// A MessagePack str as JavaScript decodes it: bytes that are not UTF-8 become
+// U+FFFD (one per byte), so nothing downstream (a client's text frame, the
+// stream) ever holds invalid UTF-8.
+std::string as_text(const std::string& s) {
+    if (net::ws::valid_utf8(s)) return s;
+    std::string out;
+    out.reserve(s.size() + 8);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n && i + n <= s.size() && net::ws::valid_utf8(std::string_view(s).substr(i, n))) {
+            out.append(s, i, n);
+            i += n;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
 // MessagePack → JSON; bin values become placeholders into `attachments`
 // (nullptr: they become null, for session data). Map keys must be strings.
 json::value to_json(const msgpack::value& v, std::vector<std::string>* attachments) {
@@ -77,7 +100,7 @@ json::value to_json(const msgpack::value& v, std::vector<std::string>* attachmen
         json::value operator()(std::int64_t i) const { return i; }
         json::value operator()(std::uint64_t u) const { return u; }
         json::value operator()(double d) const { return d; }
-        json::value operator()(const std::string& s) const { return json::string(s); }
+        json::value operator()(const std::string& s) const { return json::string(as_text(s)); }
         json::value operator()(const msgpack::binary& b) const {
             if (!attachments) return nullptr;
             if (attachments->size() >= 64) throw std::runtime_error("more than 64 binary attachments");
@@ -96,12 +119,28 @@ json::value to_json(const msgpack::value& v, std::vector<std::string>* attachmen
             for (const auto& [k, e] : m) {
                 const auto* key = std::get_if<std::string>(&k.v);
                 if (!key) throw std::runtime_error("a map key that is not a string");
-                out[*key] = to_json(e, attachments);
+                out[as_text(*key)] = to_json(e, attachments);
             }
             return out;
         }
     };
     return std::visit(visitor{attachments}, v.v);
+}
+
+// Keeps the attachments `v` refers to, numbered in the order they appear
+// (binary values elsewhere in a message are not the packet's).
+void keep_attachments(json::value& v, std::vector<std::string>& all, std::vector<std::string>& kept) {
+    if (v.is_array()) {
+        for (auto& e : v.get_array()) keep_attachments(e, all, kept);
+    } else if (v.is_object()) {
+        auto& o = v.get_object();
+        if (auto n = placeholder_num(o, all.size())) {
+            kept.push_back(all[*n]);
+            v = socketio::placeholder(kept.size() - 1);
+            return;
+        }
+        for (auto& [k, e] : o) keep_attachments(e, all, kept);
+    }
 }
 
 std::vector<std::string> strings_of(const json::value* v, bool& ok) {
@@ -210,7 +249,8 @@ std::optional<broadcast_in> decode_broadcast(message&& m) {
     if (!opts || opts->local) return std::nullopt;
     broadcast_in out;
     out.b.data = std::move(data->as_array());
-    out.b.attachments = std::move(m.attachments);
+    if (!m.attachments.empty())
+        for (auto& e : out.b.data) keep_attachments(e, m.attachments, out.b.attachments);
     out.b.rooms = std::move(opts->rooms);
     out.b.except = std::move(opts->except);
     out.is_volatile = opts->is_volatile;

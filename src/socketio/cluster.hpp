@@ -10,6 +10,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <set>

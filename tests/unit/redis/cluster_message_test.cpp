@@ -102,6 +102,23 @@ TEST(ClusterMessage, MalformedEntriesAreRefusedWithAReason) {
     EXPECT_NE(refused({{"nsp", "/"}, {"type", "3"}, {"data", "gQEC"}}).find("not a string"), std::string::npos);
 }
 
+TEST(ClusterMessage, TextThatIsNotUtf8BecomesReplacementCharacters) {
+    // {packet:{type:2,data:["e\xff","ok"]}} with a str holding a byte that is not UTF-8 (found by fuzz_cluster_entry)
+    auto m = decoded({{"nsp", "/"}, {"type", "3"}, {"data", "gaZwYWNrZXSCpHR5cGUCpGRhdGGSomX/om9r"}});
+    auto in = decode_broadcast(std::move(m));
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->b.data.at(0).as_string(), "e\xEF\xBF\xBD");
+    EXPECT_EQ(in->b.data.at(1).as_string(), "ok");
+}
+
+TEST(ClusterMessage, OnlyThePacketsOwnBinaryBecomesAttachments) {
+    // {in: bin(9,9,9), packet:{type:2,data:["e",bin(1,2)]}} (found by fuzz_cluster_entry)
+    auto in = decode_broadcast(decoded({{"nsp", "/"}, {"type", "3"}, {"data", "gqJpbsQDCQkJpnBhY2tldIKkdHlwZQKkZGF0YZKhZcQCAQI="}}));
+    ASSERT_TRUE(in);
+    EXPECT_EQ(json::serialize(in->b.data), R"(["e",{"_placeholder":true,"num":0}])");
+    EXPECT_EQ(in->b.attachments, std::vector<std::string>{std::string("\x01\x02", 2)});
+}
+
 TEST(ClusterMessage, BroadcastsThatAreNotEventsAreSkipped) {
     auto not_event = [](const std::string& data) {
         return !decode_broadcast(decoded({{"nsp", "/"}, {"type", "3"}, {"data", data}}));
