@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace solgrid::domain::market {
 
 using namespace detail;
@@ -21,6 +23,11 @@ market_service::~market_service() = default;
 
 void market_service::set_relays(relay_hooks h) { relays_ = std::move(h); }
 void market_service::set_settlement(settle_fn f) { settle_ = std::move(f); }
+void market_service::set_settlement(settlement_config c) {
+    std::lock_guard lk(mutex_);
+    settlement_.emplace(c);
+    settlement_committed_ = settlement_;
+}
 
 asio::awaitable<void> market_service::warm_up() {
     auto ex = co_await asio::this_coro::executor;
@@ -28,7 +35,8 @@ asio::awaitable<void> market_service::warm_up() {
         std::lock_guard lk(mutex_);
         st_->ex = ex;
     }
-    co_await rebuild();
+    auto op = rebuild();
+    co_await std::move(op);
 }
 
 // ---- events ----------------------------------------------------------------
@@ -383,21 +391,60 @@ market_service::activity market_service::stats() const {
     return a;
 }
 
+// How often a request runs again after its commit met another instance's
+// (each time on a freshly rebuilt book). Reached only when other instances
+// keep winning the race for this long; then the caller gets 503.
+constexpr int max_conflict_retries = 50;
+
+storage_unavailable too_many_conflicts() {
+    return storage_unavailable("the market is busy with other instances' changes; try again");
+}
+
 asio::awaitable<place_outcome> market_service::place(order_request r) {
     place_outcome out;
-    std::shared_ptr<ticket> t;
-    {
-        std::lock_guard lk(mutex_);
-        auto now = begin_locked();
-        out = insert_locked(r, now);
-        if (out.refused) {
-            ++counts_.orders_refused;
-            if (!st_->pending.empty()) enqueue_locked();  // expiries
-            co_return out;
+    bool synced = false;
+    for (int attempt = 0;; ++attempt) {
+        std::shared_ptr<ticket> t;
+        bool refused_short = false;
+        {
+            std::lock_guard lk(mutex_);
+            auto now = begin_locked();
+            out = insert_locked(r, now);
+            if (out.refused) {
+                if (!st_->pending.empty()) enqueue_locked();  // expiries
+                refused_short = out.refused->kind == refusal::code::insufficient_energy ||
+                                out.refused->kind == refusal::code::insufficient_money;
+                if (!refused_short || synced) ++counts_.orders_refused;
+            } else {
+                t = enqueue_locked();
+            }
         }
-        t = enqueue_locked();
+        if (out.refused) {
+            // Short of energy or money in this instance's memory: another
+            // instance may have changed the balances. Check once (one SELECT).
+            if (!refused_short || synced) co_return out;
+            synced = true;
+            bool moved = false;
+            {
+                auto op = sync_moved();
+                moved = co_await std::move(op);
+            }
+            if (!moved) {
+                std::lock_guard lk(mutex_);
+                ++counts_.orders_refused;
+                co_return out;
+            }
+            continue;
+        }
+        bool conflicted = false;
+        try {
+            co_await wait(std::move(t));
+        } catch (const market_conflict&) {
+            conflicted = true;
+        }
+        if (!conflicted) break;
+        if (attempt + 1 >= max_conflict_retries) throw too_many_conflicts();
     }
-    co_await wait(std::move(t));
     {
         std::lock_guard lk(mutex_);
         ++counts_.orders_accepted;
@@ -407,30 +454,58 @@ asio::awaitable<place_outcome> market_service::place(order_request r) {
 
 asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::optional<std::string> household) {
     cancel_outcome out;
-    std::shared_ptr<ticket> t;
-    {
-        std::lock_guard lk(mutex_);
-        auto now = begin_locked();
-        auto it = st_->open.find(id);
-        if (it != st_->open.end() && (!household || it->second.rec.household == *household)) {
-            st_->book.cancel(static_cast<order_id>(id));
-            end_order_locked(id, record_status::cancelled, end_reason::user, now);
+    bool synced = false;
+    for (int attempt = 0;; ++attempt) {
+        std::shared_ptr<ticket> t;
+        {
+            std::lock_guard lk(mutex_);
+            auto now = begin_locked();
+            auto it = st_->open.find(id);
+            if (it != st_->open.end() && (!household || it->second.rec.household == *household)) {
+                st_->book.cancel(static_cast<order_id>(id));
+                end_order_locked(id, record_status::cancelled, end_reason::user, now);
+                auto idx = st_->pending_index.at(id);
+                out.order = idx.first ? st_->pending.new_orders[idx.second] : st_->pending.changed_orders[idx.second];
+                t = enqueue_locked();
+            } else if (!st_->pending.empty()) {
+                enqueue_locked();
+            }
+        }
+        if (!t) break;
+        bool conflicted = false;
+        try {
+            co_await wait(std::move(t));
+        } catch (const market_conflict&) {
+            conflicted = true;
+        }
+        if (!conflicted) {
+            std::lock_guard lk(mutex_);
             ++counts_.orders_cancelled;
-            auto idx = st_->pending_index.at(id);
-            out.order = idx.first ? st_->pending.new_orders[idx.second] : st_->pending.changed_orders[idx.second];
-            t = enqueue_locked();
-        } else if (!st_->pending.empty()) {
-            enqueue_locked();
+            co_return out;
+        }
+        if (attempt + 1 >= max_conflict_retries) throw too_many_conflicts();
+    }
+    // Not open here: unknown (404), someone else's (404: not revealed), or no
+    // longer open (409, with its state) — unless the database says it is open:
+    // then another instance placed it after this one last read the market.
+    std::optional<order_record> stored;
+    {
+        auto op = store_.order(id);
+        stored = co_await std::move(op);
+    }
+    if (stored && stored->status == record_status::open && !synced &&
+        (!household || stored->household == *household)) {
+        synced = true;
+        bool moved = false;
+        {
+            auto op = sync_moved();
+            moved = co_await std::move(op);
+        }
+        if (moved) {
+            auto again = cancel(id, std::move(household));
+            co_return co_await std::move(again);
         }
     }
-    if (t) {
-        co_await wait(std::move(t));
-        co_return out;
-    }
-    // Not open: unknown (404), someone else's (404: not revealed), or no
-    // longer open (409, with its state).
-    auto op = store_.order(id);
-    auto stored = co_await std::move(op);
     if (!stored || (household && stored->household != *household)) {
         out.refused = refusal{refusal::code::unknown_order, "id", "no order " + std::to_string(id)};
         co_return out;
@@ -442,27 +517,60 @@ asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::opt
     co_return out;
 }
 
+// The settlement's part of a reading. A reading not newer than the newest
+// one settled (by any instance) is not settled again: its interval is inside
+// one already settled. Otherwise it is settled from that newest one — this
+// instance's own previous reading, or another instance's.
+void market_service::settle_locked(time_point at, const reading& r,
+                                   const std::array<std::optional<double>, 4>& meter_wh, const relay_state& relays) {
+    auto& st = *st_;
+    if (!settle_ && !settlement_) return;
+    if (st.settled && to_ms(at) <= to_ms(st.settled->at)) return;
+    st.pending_readings.push_back({at, r, meter_wh, relays});
+    std::vector<ledger_draft> drafts;
+    if (settlement_) {
+        if (st.settled && settlement_->baseline_ms() != to_ms(st.settled->at))
+            settlement_->rebase({st.settled->at, st.settled->value, st.settled->meter_wh, relays});
+        drafts = settlement_->on_reading({at, r, meter_wh, relays});
+        st.settle_dirty = true;
+    } else {
+        drafts = settle_(at, r, meter_wh, relays);
+    }
+    for (auto& d : drafts) {
+        for (const auto& p : d.postings) {
+            if (!is_holder_account(p.account)) continue;
+            auto& h = st.holders[p.account];
+            h.energy += p.energy_wh;
+            h.money += p.money;
+            st.touched_holders.insert(p.account);
+        }
+        st.pending.entries.push_back(std::move(d));
+    }
+    st.settled = settle_point{at, r, meter_wh};
+    st.pending.settled = st.settled;
+}
+
+// Readings whose settlement was not stored (a conflict or a failed commit),
+// settled again on the rebuilt state, oldest first.
+void market_service::replay_locked(std::vector<queued_reading>& readings) {
+    if (readings.empty()) return;
+    std::stable_sort(readings.begin(), readings.end(),
+                     [](const queued_reading& a, const queued_reading& b) { return a.at < b.at; });
+    for (const auto& q : readings) settle_locked(q.at, q.value, q.meter_wh, q.relays);
+    readings.clear();
+    release_overcommitted_locked(clock::now());
+    st_->enforce_due = true;
+    if (!st_->pending.empty()) enqueue_locked();
+}
+
 void market_service::on_reading(time_point at, const reading& r, const std::array<std::optional<double>, 4>& meter_wh) {
     std::lock_guard lk(mutex_);
     auto& st = *st_;
     int before = st.soc;
     st.soc = r.soc;
-    if (!st.ready) return;  // rebuilding: this interval is not settled
+    if (!st.ready) return;  // rebuilding: this interval is settled by the next reading
     auto now = clock::now();
-    if (settle_) {
-        relay_state relays = relays_.current ? relays_.current() : relay_state{};
-        auto drafts = settle_(at, r, meter_wh, relays);
-        for (auto& d : drafts) {
-            for (const auto& p : d.postings) {
-                if (!is_holder_account(p.account)) continue;
-                auto& h = st.holders[p.account];
-                h.energy += p.energy_wh;
-                h.money += p.money;
-                st.touched_holders.insert(p.account);
-            }
-            st.pending.entries.push_back(std::move(d));
-        }
-    }
+    settle_locked(at, r, meter_wh, relays_.current ? relays_.current() : relay_state{});
     expire_locked(now);
     release_overcommitted_locked(now);
     refresh_pool_locked(now);
@@ -477,13 +585,46 @@ void market_service::on_reading(time_point at, const reading& r, const std::arra
 }
 
 asio::awaitable<void> market_service::tick() {
+    {
+        auto op = sync();
+        co_await std::move(op);
+    }
     std::lock_guard lk(mutex_);
     if (!st_->ready) co_return;
     expire_locked(clock::now());
     st_->poll_external = true;
     if (!st_->pending.empty()) enqueue_locked();
     else start_flush_locked();
-    co_return;
+}
+
+asio::awaitable<bool> market_service::sync_moved() {
+    std::int64_t stored = 0;
+    try {
+        auto op = store_.version();
+        stored = co_await std::move(op);
+    } catch (const std::exception& e) {
+        spdlog::debug("market: cannot read the market version ({})", e.what());
+        co_return false;
+    }
+    std::shared_ptr<ticket> t;
+    {
+        std::lock_guard lk(mutex_);
+        if (!st_->ready || stored <= st_->version) co_return false;
+        st_->resync_to = std::max(st_->resync_to, stored);
+        t = enqueue_locked();
+    }
+    try {
+        co_await wait(std::move(t));
+    } catch (const std::exception&) {
+        // Conflicted or failed requests of this batch run again or are told;
+        // the rebuild happened all the same.
+    }
+    co_return true;
+}
+
+asio::awaitable<void> market_service::sync() {
+    auto op = sync_moved();
+    co_await std::move(op);
 }
 
 }  // namespace solgrid::domain::market
