@@ -1,7 +1,7 @@
 // Internal to the market service (not for other layers): its state in
 // memory, the group commit's ticket, and the small integer rules its parts
-// share. Included by market_service.cpp, market_commit.cpp and
-// market_views.cpp only.
+// share. Included by market_service.cpp, market_commit.cpp,
+// market_requests.cpp and market_views.cpp only.
 #pragma once
 
 #include "domain/market/market_service.hpp"
