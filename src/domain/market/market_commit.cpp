@@ -164,11 +164,13 @@ asio::awaitable<void> market_service::flush() {
         try {
             if (!batch.empty()) {
                 bool has_entries = !batch.entries.empty();
+                auto trades = batch.trades.size();
                 auto op = store_.commit(std::move(batch));
                 auto ids = co_await std::move(op);
                 if (has_entries) own = ids;
                 std::lock_guard lk(mutex_);
                 st_->version = version + 1;
+                counts_.trades += trades;
                 if (settled_copy) settlement_committed_ = std::move(settled_copy);
             }
         } catch (const market_conflict&) {

@@ -175,7 +175,6 @@ void market_service::end_order_locked(std::int64_t id, record_status status, end
 void market_service::apply_trade_locked(const trade& t, std::int64_t incoming, time_point now,
                                         std::vector<trade_record>* out) {
     auto& st = *st_;
-    ++counts_.trades;
     trade_record r;
     r.id = st.next_trade++;
     r.buyer = holder_name(t.buyer);

@@ -164,8 +164,8 @@ public:
     std::optional<std::int64_t> last_price() const;
 
     // Since start (for /metrics): orders answered 201, refused (400/409
-    // kinds), cancelled by their owner, trades made (counted when matched: a
-    // failed commit's trades are counted though rolled back), orders open now.
+    // kinds), cancelled by their owner, trades stored by this instance's
+    // commits (a conflicted or failed commit's are not), orders open now.
     struct activity {
         std::uint64_t orders_accepted = 0, orders_refused = 0, orders_cancelled = 0, trades = 0;
         std::size_t open_orders = 0;
