@@ -66,7 +66,6 @@ struct settle_point {
     time_point at{};
     reading value;
     std::array<std::optional<double>, 4> meter_wh;
-    bool operator==(const settle_point&) const = default;
 };
 
 // Several instances on one database (docs/market.md "Several instances"):

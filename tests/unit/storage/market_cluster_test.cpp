@@ -3,7 +3,8 @@
 // placed on one is matched on the other, an order filled or cancelled on one
 // is neither traded nor cancelled on the other, reads show the same book,
 // concurrent orders through two database handles trade exactly once, and
-// readings stored through either are settled once, from the newest one.
+// readings stored through either are settled once, from the newest one; the
+// store's guarded version step refuses a stale batch, also when two handles race.
 #include "../device/fakes.hpp"
 #include "domain/market/market_service.hpp"
 #include "domain/ports.hpp"
@@ -318,6 +319,105 @@ TEST_P(MarketCluster, AConflictedSettlementIsNotCountedTwice) {
     // Whatever happened to the reading at +2 s, 0..4 s is 40 Wh, once.
     EXPECT_EQ(-scalar("SELECT energy_wh FROM market_accounts WHERE account = 'solar'"), 40);
     EXPECT_TRUE(verify_ledger(one->lstore).ok());
+}
+
+// The store itself: a batch from a stale version stores nothing and throws
+// market_conflict; the version and the newest settled reading are read back.
+TEST_P(MarketCluster, TheStoreRefusesABatchFromAStaleVersionAndStoresNothing) {
+    storage::sql_market_store store(db());
+    EXPECT_EQ(run(ioc_, store.version()), 0);
+    auto now = std::chrono::floor<std::chrono::milliseconds>(domain::clock::now());
+    market_batch b;
+    b.version = 0;
+    order_record o;
+    o.id = 1;
+    o.household = "A";
+    o.side = side::sell;
+    o.energy_wh = 10;
+    o.price = 100;
+    o.created_at = o.updated_at = now;
+    b.new_orders.push_back(o);
+    b.settled = settle_point{now, {55, 1234.5, 99.0}, {std::nullopt, 12.25, std::nullopt, 0.0}};
+    run(ioc_, store.commit(b));
+    EXPECT_EQ(run(ioc_, store.version()), 1);
+    auto snap = run(ioc_, store.load());
+    EXPECT_EQ(snap.version, 1);
+    ASSERT_TRUE(snap.settled);
+    EXPECT_EQ(snap.settled->at, now);
+    EXPECT_EQ(snap.settled->value.soc, 55);
+    EXPECT_EQ(snap.settled->value.solar_w, 1234.5);
+    EXPECT_EQ(snap.settled->value.lux, 99.0);
+    EXPECT_EQ(snap.settled->meter_wh, b.settled->meter_wh);
+    // The same version again (another instance's batch computed from 0).
+    market_batch stale;
+    stale.version = 0;
+    o.id = 2;
+    stale.new_orders.push_back(o);
+    EXPECT_THROW(run(ioc_, store.commit(stale)), market_conflict);
+    EXPECT_FALSE(run(ioc_, store.order(2)));
+    EXPECT_EQ(run(ioc_, store.version()), 1);
+    stale.version = 1;  // from the current version it goes in
+    run(ioc_, store.commit(stale));
+    EXPECT_TRUE(run(ioc_, store.order(2)));
+    EXPECT_EQ(run(ioc_, store.version()), 2);
+}
+
+// Two database handles commit a batch computed from the same version at
+// once, many times over (the same order id, as two instances would assign
+// it): exactly one is stored each time, the other conflicts (never a
+// duplicate-key failure, never both).
+TEST_P(MarketCluster, RacingCommitsFromOneVersionExactlyOneWins) {
+    storage::database_options o = options();
+    std::filesystem::path file;
+    if (GetParam() == backend::sqlite) {
+        file = std::filesystem::temp_directory_path() / ("solgrid-mrace-" + std::to_string(::getpid()) + ".db");
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+        o.sqlite_path = file.string();
+    }
+    {
+        storage::database one(o), two(o);
+        storage::sql_market_store a(one), b(two);
+        asio::io_context ioc(2);
+        auto now = std::chrono::floor<std::chrono::milliseconds>(domain::clock::now());
+        for (int round = 0; round < 25; ++round) {
+            auto batch = [&](const char* household) {
+                market_batch m;
+                m.version = round;
+                order_record r;
+                r.id = round + 1;
+                r.household = household;
+                r.side = side::buy;
+                r.energy_wh = 5;
+                r.price = 100;
+                r.created_at = r.updated_at = now;
+                m.new_orders.push_back(r);
+                return m;
+            };
+            auto fa = asio::co_spawn(ioc, a.commit(batch("A")), asio::use_future);
+            auto fb = asio::co_spawn(ioc, b.commit(batch("B")), asio::use_future);
+            ioc.restart();
+            std::thread helper([&ioc] { ioc.run(); });
+            ioc.run();
+            helper.join();
+            int stored = 0, conflicts = 0;
+            for (auto* f : {&fa, &fb}) {
+                try {
+                    f->get();
+                    ++stored;
+                } catch (const market_conflict&) {
+                    ++conflicts;
+                }
+            }
+            EXPECT_EQ(stored, 1) << round;
+            EXPECT_EQ(conflicts, 1) << round;
+        }
+        EXPECT_EQ(run(ioc_, a.version()), 25);
+        EXPECT_EQ(run(ioc_, a.orders(std::nullopt, false, 100)).size(), 25u);
+        one.close();
+        two.close();
+    }
+    if (!file.empty())
+        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MarketCluster, ::testing::Values(backend::sqlite, backend::mysql),
