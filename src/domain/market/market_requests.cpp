@@ -63,7 +63,8 @@ asio::awaitable<place_outcome> market_service::place(order_request r) {
         }
         bool conflicted = false;
         try {
-            co_await wait(std::move(t));
+            auto done = wait(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
+            co_await std::move(done);
         } catch (const market_conflict&) {
             conflicted = true;
         }
@@ -99,7 +100,8 @@ asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::opt
         if (!t) break;
         bool conflicted = false;
         try {
-            co_await wait(std::move(t));
+            auto done = wait(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
+            co_await std::move(done);
         } catch (const market_conflict&) {
             conflicted = true;
         }
@@ -159,7 +161,8 @@ asio::awaitable<bool> market_service::sync_moved() {
         t = enqueue_locked();
     }
     try {
-        co_await wait(std::move(t));
+        auto done = wait(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
+        co_await std::move(done);
     } catch (const std::exception&) {
         // Conflicted or failed requests of this batch run again or are told;
         // the rebuild happened all the same.
