@@ -16,6 +16,8 @@
 // last read, or fails with market_conflict when another instance moved it
 // first; then the service rebuilds from the database and runs the conflicted
 // requests again (bounded), so matching happens once, on the current book.
+// Optimistic on purpose: no read before matching, so one instance alone pays
+// one UPDATE per group commit and nothing per order (bench/market unchanged).
 // Reads call sync() first: one SELECT of the version, a rebuild when it moved.
 //
 // Any thread may call. Coroutines resume on the caller's executor.
