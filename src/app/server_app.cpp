@@ -222,12 +222,7 @@ int run_server(const config::config& cfg) {
         sc.battery_capacity_wh = cfg.battery_capacity_wh;
         sc.max_gap = cfg.aggregate_max_gap;
         sc.nominal_w = cfg.household_nominal_w;
-        market.set_settlement([settle = domain::market::settlement(sc)](
-                                  domain::time_point at, const domain::reading& r,
-                                  const std::array<std::optional<double>, 4>& meters,
-                                  const domain::relay_state& on) mutable {
-            return settle.on_reading({at, r, meters, on});
-        });
+        market.set_settlement(sc);  // settles each stored reading from the newest settled by any instance
     }
     domain::sensor_ingest ingest(readings, relays, &device.monitor(), &market);  // POST /api/data/solar
 

@@ -228,6 +228,8 @@ void add_market_routes(router& r, market_context ctx) {
     auto c = std::make_shared<market_context>(ctx);
 
     r.add(http::verb::get, "/api/market", [c](request_context& rc) -> asio::awaitable<response> {
+        auto fresh = c->market.sync();  // another instance may have changed the book (one SELECT)
+        co_await std::move(fresh);
         co_return json(http::status::ok, c->market.market_json(), rc.req.version());
     });
 
@@ -330,6 +332,8 @@ void add_market_routes(router& r, market_context ctx) {
     });
 
     r.add(http::verb::get, "/api/market/accounts", [c](request_context& rc) -> asio::awaitable<response> {
+        auto fresh = c->market.sync();
+        co_await std::move(fresh);
         boost::json::object accounts;
         for (const auto& a : c->market.accounts()) accounts[a.holder] = market::market_service::to_json(a);
         co_return json(http::status::ok,

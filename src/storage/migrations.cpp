@@ -160,6 +160,23 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " holder TEXT NOT NULL CHECK (length(holder) <= 128),"
             " expires_at TEXT NOT NULL)",
         },
+        {
+            // The market's version (issue 15; docs/market.md "Several
+            // instances"): every market commit moves it by one, guarded by the
+            // version its instance last read, so a commit computed from a stale
+            // book fails instead of matching twice. With it, the newest reading
+            // the market settled (time in ms since the epoch), where the next
+            // reading's interval starts, whichever instance stores it.
+            "CREATE TABLE IF NOT EXISTS market_version ("
+            " id INTEGER PRIMARY KEY CHECK (id = 1),"
+            " version INTEGER NOT NULL CHECK (version >= 0),"
+            " settled_at INTEGER NULL,"
+            " settled_soc INTEGER NULL,"
+            " settled_solar_w REAL NULL,"
+            " settled_lux REAL NULL,"
+            " settled_meter_a REAL NULL, settled_meter_b REAL NULL, settled_meter_c REAL NULL, settled_meter_d REAL NULL)",
+            "INSERT OR IGNORE INTO market_version (id, version) VALUES (1, 0)",
+        },
     };
     static const std::vector<std::vector<std::string>> mysql = {
         {
@@ -326,6 +343,21 @@ const std::vector<std::vector<std::string>>& steps(dialect d) {
             " name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,"
             " holder VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
             " expires_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
+        },
+        {
+            // As SQLite's step 8.
+            "CREATE TABLE IF NOT EXISTS market_version ("
+            " id INT NOT NULL PRIMARY KEY,"
+            " version BIGINT NOT NULL,"
+            " settled_at BIGINT NULL,"
+            " settled_soc INT NULL,"
+            " settled_solar_w DOUBLE NULL,"
+            " settled_lux DOUBLE NULL,"
+            " settled_meter_a DOUBLE NULL, settled_meter_b DOUBLE NULL, settled_meter_c DOUBLE NULL,"
+            " settled_meter_d DOUBLE NULL,"
+            " CONSTRAINT chk_market_version_id CHECK (id = 1),"
+            " CONSTRAINT chk_market_version_version CHECK (version >= 0)) ENGINE=InnoDB",
+            "INSERT IGNORE INTO market_version (id, version) VALUES (1, 0)",
         },
     };
     return d == dialect::sqlite ? sqlite : mysql;

@@ -6,6 +6,9 @@
 
 #include <soci/soci.h>
 
+#include <array>
+#include <chrono>
+
 namespace solgrid::storage {
 
 namespace market = domain::market;
@@ -76,11 +79,76 @@ std::vector<market::order_record> query_orders(soci::session& s, const std::stri
     return out;
 }
 
+const char* const settled_columns =
+    "settled_at, settled_soc, settled_solar_w, settled_lux, settled_meter_a, settled_meter_b, settled_meter_c, "
+    "settled_meter_d";
+
+void write_settled(soci::session& s, const market::settle_point& p) {
+    long long at = std::chrono::duration_cast<std::chrono::milliseconds>(p.at.time_since_epoch()).count();
+    int soc = p.value.soc;
+    double solar = p.value.solar_w, lux = p.value.lux;
+    std::array<double, 4> m{};
+    std::array<soci::indicator, 4> ind{};
+    for (std::size_t i = 0; i < 4; ++i) {
+        m[i] = p.meter_wh[i].value_or(0.0);
+        ind[i] = p.meter_wh[i] ? soci::i_ok : soci::i_null;
+    }
+    s << "UPDATE market_version SET settled_at = :at, settled_soc = :soc, settled_solar_w = :w, settled_lux = :l,"
+         " settled_meter_a = :a, settled_meter_b = :b, settled_meter_c = :c, settled_meter_d = :d WHERE id = 1",
+        soci::use(at), soci::use(soc), soci::use(solar), soci::use(lux), soci::use(m[0], ind[0]),
+        soci::use(m[1], ind[1]), soci::use(m[2], ind[2]), soci::use(m[3], ind[3]);
+}
+
+long long read_version(soci::session& s) {
+    long long v = 0;
+    s << "SELECT version FROM market_version WHERE id = 1", soci::into(v);
+    return v;
+}
+
+std::optional<market::settle_point> read_settled(soci::session& s) {
+    long long at = 0;
+    int soc = 0;
+    double solar = 0, lux = 0;
+    std::array<double, 4> m{};
+    soci::indicator at_ind = soci::i_null, soc_ind = soci::i_null, solar_ind = soci::i_null, lux_ind = soci::i_null;
+    std::array<soci::indicator, 4> ind{soci::i_null, soci::i_null, soci::i_null, soci::i_null};
+    s << std::string("SELECT ") + settled_columns + " FROM market_version WHERE id = 1", soci::into(at, at_ind),
+        soci::into(soc, soc_ind), soci::into(solar, solar_ind), soci::into(lux, lux_ind), soci::into(m[0], ind[0]),
+        soci::into(m[1], ind[1]), soci::into(m[2], ind[2]), soci::into(m[3], ind[3]);
+    if (!s.got_data() || at_ind != soci::i_ok) return std::nullopt;
+    market::settle_point p;
+    p.at = domain::time_point(std::chrono::milliseconds(at));
+    p.value.soc = soc_ind == soci::i_ok ? soc : 0;
+    p.value.solar_w = solar_ind == soci::i_ok ? solar : 0.0;
+    p.value.lux = lux_ind == soci::i_ok ? lux : 0.0;
+    for (std::size_t i = 0; i < 4; ++i)
+        if (ind[i] == soci::i_ok) p.meter_wh[i] = m[i];
+    return p;
+}
+
 }  // namespace
+
+asio::awaitable<std::int64_t> sql_market_store::version() {
+    return db_.read<std::int64_t>([](soci::session& s) -> std::int64_t { return read_version(s); });
+}
 
 asio::awaitable<std::pair<std::int64_t, std::int64_t>> sql_market_store::commit(market::market_batch b) {
     const dialect d = db_.kind();
     return db_.write_alone<std::pair<std::int64_t, std::int64_t>>([b = std::move(b), d](soci::session& s) {
+        // First, before any row that could collide with another instance's
+        // (order and trade ids): the guarded version step. MySQL's UPDATE waits
+        // for a concurrent commit's row lock and then sees its version; SQLite's
+        // write_alone holds the write lock from BEGIN IMMEDIATE. Zero rows: the
+        // market moved on since this batch was computed; the throw rolls back.
+        {
+            long long from = b.version;
+            soci::statement st = (s.prepare << "UPDATE market_version SET version = version + 1 WHERE id = 1 AND "
+                                               "version = :v",
+                                  soci::use(from));
+            st.execute(true);
+            if (st.get_affected_rows() != 1) throw market::market_conflict();
+        }
+        if (b.settled) write_settled(s, *b.settled);
         if (!b.new_orders.empty()) {
             std::vector<long long> id, energy, filled, price;
             std::vector<std::string> household, side, tif, status, reason, expires, created, updated;
@@ -147,6 +215,11 @@ asio::awaitable<market::market_snapshot> sql_market_store::load() {
     const dialect d = db_.kind();
     return db_.read<market::market_snapshot>([d](soci::session& s) {
         market::market_snapshot snap;
+        // The version first: the rows read after it are at least that new, so
+        // a snapshot can only be newer than its version says (its next commit
+        // then conflicts and it is read again), never older.
+        snap.version = read_version(s);
+        snap.settled = read_settled(s);
         snap.open_orders = query_orders(s, order_select(d) + " WHERE status = 'open' ORDER BY id LIMIT :n", {},
                                         1LL << 40);
         std::string account;

@@ -2,8 +2,10 @@
 // both dialects: market_orders, the seed's trade_history (one row per trade,
 // with its order ids), and the ledger (append_ledger_entries). commit() is
 // one write_alone transaction with bulk statements bound to vectors, so a
-// group commit of many orders costs a handful of statements. Fails as
-// database does: storage_unavailable, or storage_refused.
+// group commit of many orders costs a handful of statements; its first is
+// the guarded step of market_version (migration step 8) that lets several
+// instances share the market (market_conflict when another moved it). Fails
+// as database does: storage_unavailable, or storage_refused.
 #pragma once
 
 #include "domain/market/market_types.hpp"
@@ -17,6 +19,7 @@ public:
 
     asio::awaitable<std::pair<std::int64_t, std::int64_t>> commit(domain::market::market_batch b) override;
     asio::awaitable<domain::market::market_snapshot> load() override;
+    asio::awaitable<std::int64_t> version() override;
     asio::awaitable<std::vector<domain::market::order_record>> orders(std::optional<std::string> household,
                                                                      bool open_only, std::size_t limit) override;
     asio::awaitable<std::optional<domain::market::order_record>> order(std::int64_t id) override;

@@ -19,14 +19,21 @@ using namespace detail;
 
 // ---- rebuilding from the store -------------------------------------------
 
-asio::awaitable<void> market_service::rebuild() {
+asio::awaitable<std::shared_ptr<market_service::ticket>> market_service::rebuild(
+    std::vector<queued_reading>* unsettled) {
     auto op = store_.load();
     market_snapshot snap = co_await std::move(op);
     std::lock_guard lk(mutex_);
     auto fresh = std::make_unique<state>(s_);
     fresh->ex = st_->ex;
-    fresh->soc = st_->soc;
+    fresh->soc = snap.settled ? snap.settled->value.soc : st_->soc;
     fresh->flushing = st_->flushing;
+    fresh->version = snap.version;
+    fresh->settled = snap.settled;
+    // Whatever the settlement did since its last stored reading is dropped
+    // with the state it was queued on; the next reading settles from the
+    // stored newest one (settle_locked rebases).
+    if (settlement_committed_) settlement_ = settlement_committed_;
     for (const auto& h : holders) fresh->holders[h];
     for (const auto& [account, b] : snap.accounts)
         if (is_holder_account(account)) {
@@ -62,7 +69,11 @@ asio::awaitable<void> market_service::rebuild() {
     fresh->known_head = snap.ledger_head_id;
     fresh->last_price = snap.last_price;
     fresh->ready = true;
+    auto leftover = std::move(st_->pending_ticket);
+    if (unsettled)
+        for (auto& q : st_->pending_readings) unsettled->push_back(std::move(q));
     st_ = std::move(fresh);
+    co_return leftover;
 }
 
 // ---- the group commit ------------------------------------------------------
@@ -114,8 +125,10 @@ asio::awaitable<void> market_service::flush() {
         std::shared_ptr<ticket> t;
         std::vector<event_out> evs;
         std::set<std::string> touched;
+        std::optional<settlement> settled_copy;
+        std::vector<queued_reading> readings;
         bool poll = false, enforce = false, book_changed = false;
-        std::int64_t head = 0;
+        std::int64_t head = 0, version = 0;
         {
             std::lock_guard lk(mutex_);
             auto& st = *st_;
@@ -124,13 +137,17 @@ asio::awaitable<void> market_service::flush() {
                 co_return;
             }
             if (st.pending.empty() && !st.pending_ticket && !st.poll_external && !st.enforce_due &&
-                st.pending_events.empty()) {
+                st.pending_events.empty() && st.resync_to <= st.version) {
                 st.flushing = false;
                 co_return;
             }
             batch = std::move(st.pending);
             st.pending = {};
             st.pending_index.clear();
+            batch.version = version = st.version;
+            readings = std::move(st.pending_readings);
+            st.pending_readings.clear();
+            if (std::exchange(st.settle_dirty, false) && settlement_) settled_copy = settlement_;
             t = std::move(st.pending_ticket);
             evs = std::move(st.pending_events);
             st.pending_events.clear();
@@ -142,14 +159,22 @@ asio::awaitable<void> market_service::flush() {
             head = st.known_head;
         }
         std::exception_ptr error;
+        bool conflict = false;
         std::pair<std::int64_t, std::int64_t> own{0, 0};
         try {
             if (!batch.empty()) {
                 bool has_entries = !batch.entries.empty();
+                auto trades = batch.trades.size();
                 auto op = store_.commit(std::move(batch));
                 auto ids = co_await std::move(op);
                 if (has_entries) own = ids;
+                std::lock_guard lk(mutex_);
+                st_->version = version + 1;
+                counts_.trades += trades;
+                if (settled_copy) settlement_committed_ = std::move(settled_copy);
             }
+        } catch (const market_conflict&) {
+            conflict = true;
         } catch (...) {
             error = std::current_exception();
         }
@@ -167,31 +192,77 @@ asio::awaitable<void> market_service::flush() {
                 st_->pending = {};
                 st_->pending_index.clear();
                 st_->pending_events.clear();
+                for (auto& q : st_->pending_readings) readings.push_back(std::move(q));
+                st_->pending_readings.clear();
             }
             auto unavailable = std::make_exception_ptr(
                 storage_unavailable("the market could not store this change; nothing of it was kept"));
             complete(t, unavailable);
             complete(later, unavailable);
-            co_await rebuild_until_done();
+            auto rebuilt = rebuild_until_done(&readings);
+            auto leftover = co_await std::move(rebuilt);
+            spdlog::info("market: rebuilt from the database");
+            complete(leftover, unavailable);
+            {
+                std::lock_guard lk(mutex_);
+                replay_locked(readings);  // the readings are stored; their settlement follows
+            }
             continue;
         }
-        complete(t, nullptr);
+        // Another instance changed the market: after a conflict (nothing of
+        // the batch was stored), or when sync() saw a newer version than this
+        // state's. What is queued was computed from the old state: its
+        // requests run again on the rebuilt one.
+        bool stale = conflict;
+        if (!stale) {
+            std::lock_guard lk(mutex_);
+            stale = st_->resync_to > st_->version;
+        }
+        if (stale) {
+            spdlog::debug("market: another instance changed the market; reloading it from the database");
+            std::shared_ptr<ticket> later;
+            if (!conflict) readings.clear();  // stored with the batch
+            {
+                std::lock_guard lk(mutex_);
+                later = std::move(st_->pending_ticket);
+                st_->pending = {};
+                st_->pending_index.clear();
+                st_->pending_events.clear();
+                st_->touched_holders.clear();
+                for (auto& q : st_->pending_readings) readings.push_back(std::move(q));
+                st_->pending_readings.clear();
+            }
+            auto rebuilt = rebuild_until_done(&readings);
+            auto leftover = co_await std::move(rebuilt);
+            {
+                std::lock_guard lk(mutex_);
+                replay_locked(readings);
+            }
+            auto again = std::make_exception_ptr(market_conflict());
+            complete(t, conflict ? again : nullptr);
+            complete(later, again);
+            complete(leftover, again);
+            if (conflict) continue;
+        } else {
+            complete(t, nullptr);
+        }
         for (auto& e : evs) events_.publish_to(e.rooms, e.name, e.payload);
-        if (own.first != 0) {
+        if (own.first != 0 && !stale) {
             // Someone else appended between our previous entry and this
             // batch's first: pick theirs up before moving past them.
             if (own.first > head + 1) co_await pick_up_external(own.first);
             std::lock_guard lk(mutex_);
             st_->known_head = std::max(st_->known_head, own.second);
         }
-        if (poll) co_await pick_up_external(0);
+        if (poll && !stale) co_await pick_up_external(0);
         publish_accounts(touched);
         if (book_changed) schedule_market_update();
         if (enforce || !evs.empty() || !touched.empty()) co_await enforce_relays();
     }
 }
 
-asio::awaitable<void> market_service::rebuild_until_done() {
+asio::awaitable<std::shared_ptr<market_service::ticket>> market_service::rebuild_until_done(
+    std::vector<queued_reading>* unsettled) {
     asio::any_io_executor ex;
     {
         std::lock_guard lk(mutex_);
@@ -200,9 +271,10 @@ asio::awaitable<void> market_service::rebuild_until_done() {
     asio::steady_timer timer(ex);
     for (;;) {
         try {
-            co_await rebuild();
-            spdlog::info("market: rebuilt from the database");
-            co_return;
+            auto op = rebuild(unsettled);
+            auto leftover = co_await std::move(op);
+            spdlog::debug("market: rebuilt from the database");
+            co_return leftover;
         } catch (const std::exception& e) {
             spdlog::warn("market: cannot load from the database yet ({}); retrying in 1 s", e.what());
         }
@@ -242,6 +314,13 @@ asio::awaitable<void> market_service::pick_up_external(std::int64_t before) {
                 break;
             }
             if (e.id <= st.known_head) continue;
+            if (e.kind != entry_kind::adjustment) {
+                // A trade or settlement: another instance's market commit.
+                // Not applied piecemeal: the state is stale, rebuild it.
+                st.resync_to = std::max(st.resync_to, st.version + 1);
+                reached = true;
+                break;
+            }
             st.known_head = e.id;
             for (const auto& p : e.postings) {
                 if (!is_holder_account(p.account)) continue;

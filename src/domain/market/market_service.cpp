@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace solgrid::domain::market {
 
 using namespace detail;
@@ -21,6 +23,11 @@ market_service::~market_service() = default;
 
 void market_service::set_relays(relay_hooks h) { relays_ = std::move(h); }
 void market_service::set_settlement(settle_fn f) { settle_ = std::move(f); }
+void market_service::set_settlement(settlement_config c) {
+    std::lock_guard lk(mutex_);
+    settlement_.emplace(c);
+    settlement_committed_ = settlement_;
+}
 
 asio::awaitable<void> market_service::warm_up() {
     auto ex = co_await asio::this_coro::executor;
@@ -28,7 +35,8 @@ asio::awaitable<void> market_service::warm_up() {
         std::lock_guard lk(mutex_);
         st_->ex = ex;
     }
-    co_await rebuild();
+    auto op = rebuild();
+    co_await std::move(op);
 }
 
 // ---- events ----------------------------------------------------------------
@@ -167,7 +175,6 @@ void market_service::end_order_locked(std::int64_t id, record_status status, end
 void market_service::apply_trade_locked(const trade& t, std::int64_t incoming, time_point now,
                                         std::vector<trade_record>* out) {
     auto& st = *st_;
-    ++counts_.trades;
     trade_record r;
     r.id = st.next_trade++;
     r.buyer = holder_name(t.buyer);
@@ -383,63 +390,50 @@ market_service::activity market_service::stats() const {
     return a;
 }
 
-asio::awaitable<place_outcome> market_service::place(order_request r) {
-    place_outcome out;
-    std::shared_ptr<ticket> t;
-    {
-        std::lock_guard lk(mutex_);
-        auto now = begin_locked();
-        out = insert_locked(r, now);
-        if (out.refused) {
-            ++counts_.orders_refused;
-            if (!st_->pending.empty()) enqueue_locked();  // expiries
-            co_return out;
+// The settlement's part of a reading. A reading not newer than the newest
+// one settled (by any instance) is not settled again: its interval is inside
+// one already settled. Otherwise it is settled from that newest one — this
+// instance's own previous reading, or another instance's.
+void market_service::settle_locked(time_point at, const reading& r,
+                                   const std::array<std::optional<double>, 4>& meter_wh, const relay_state& relays) {
+    auto& st = *st_;
+    if (!settle_ && !settlement_) return;
+    if (st.settled && to_ms(at) <= to_ms(st.settled->at)) return;
+    st.pending_readings.push_back({at, r, meter_wh, relays});
+    std::vector<ledger_draft> drafts;
+    if (settlement_) {
+        if (st.settled && settlement_->baseline_ms() != to_ms(st.settled->at))
+            settlement_->rebase({st.settled->at, st.settled->value, st.settled->meter_wh, relays});
+        drafts = settlement_->on_reading({at, r, meter_wh, relays});
+        st.settle_dirty = true;
+    } else {
+        drafts = settle_(at, r, meter_wh, relays);
+    }
+    for (auto& d : drafts) {
+        for (const auto& p : d.postings) {
+            if (!is_holder_account(p.account)) continue;
+            auto& h = st.holders[p.account];
+            h.energy += p.energy_wh;
+            h.money += p.money;
+            st.touched_holders.insert(p.account);
         }
-        t = enqueue_locked();
+        st.pending.entries.push_back(std::move(d));
     }
-    co_await wait(std::move(t));
-    {
-        std::lock_guard lk(mutex_);
-        ++counts_.orders_accepted;
-    }
-    co_return out;
+    st.settled = settle_point{at, r, meter_wh};
+    st.pending.settled = st.settled;
 }
 
-asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::optional<std::string> household) {
-    cancel_outcome out;
-    std::shared_ptr<ticket> t;
-    {
-        std::lock_guard lk(mutex_);
-        auto now = begin_locked();
-        auto it = st_->open.find(id);
-        if (it != st_->open.end() && (!household || it->second.rec.household == *household)) {
-            st_->book.cancel(static_cast<order_id>(id));
-            end_order_locked(id, record_status::cancelled, end_reason::user, now);
-            ++counts_.orders_cancelled;
-            auto idx = st_->pending_index.at(id);
-            out.order = idx.first ? st_->pending.new_orders[idx.second] : st_->pending.changed_orders[idx.second];
-            t = enqueue_locked();
-        } else if (!st_->pending.empty()) {
-            enqueue_locked();
-        }
-    }
-    if (t) {
-        co_await wait(std::move(t));
-        co_return out;
-    }
-    // Not open: unknown (404), someone else's (404: not revealed), or no
-    // longer open (409, with its state).
-    auto op = store_.order(id);
-    auto stored = co_await std::move(op);
-    if (!stored || (household && stored->household != *household)) {
-        out.refused = refusal{refusal::code::unknown_order, "id", "no order " + std::to_string(id)};
-        co_return out;
-    }
-    out.order = *stored;
-    out.refused = refusal{refusal::code::not_open, "id",
-                          "order " + std::to_string(id) + " is " + std::string(to_string(stored->status)) +
-                              ", not open"};
-    co_return out;
+// Readings whose settlement was not stored (a conflict or a failed commit),
+// settled again on the rebuilt state, oldest first.
+void market_service::replay_locked(std::vector<queued_reading>& readings) {
+    if (readings.empty()) return;
+    std::stable_sort(readings.begin(), readings.end(),
+                     [](const queued_reading& a, const queued_reading& b) { return a.at < b.at; });
+    for (const auto& q : readings) settle_locked(q.at, q.value, q.meter_wh, q.relays);
+    readings.clear();
+    release_overcommitted_locked(clock::now());
+    st_->enforce_due = true;
+    if (!st_->pending.empty()) enqueue_locked();
 }
 
 void market_service::on_reading(time_point at, const reading& r, const std::array<std::optional<double>, 4>& meter_wh) {
@@ -447,22 +441,9 @@ void market_service::on_reading(time_point at, const reading& r, const std::arra
     auto& st = *st_;
     int before = st.soc;
     st.soc = r.soc;
-    if (!st.ready) return;  // rebuilding: this interval is not settled
+    if (!st.ready) return;  // rebuilding: this interval is settled by the next reading
     auto now = clock::now();
-    if (settle_) {
-        relay_state relays = relays_.current ? relays_.current() : relay_state{};
-        auto drafts = settle_(at, r, meter_wh, relays);
-        for (auto& d : drafts) {
-            for (const auto& p : d.postings) {
-                if (!is_holder_account(p.account)) continue;
-                auto& h = st.holders[p.account];
-                h.energy += p.energy_wh;
-                h.money += p.money;
-                st.touched_holders.insert(p.account);
-            }
-            st.pending.entries.push_back(std::move(d));
-        }
-    }
+    settle_locked(at, r, meter_wh, relays_.current ? relays_.current() : relay_state{});
     expire_locked(now);
     release_overcommitted_locked(now);
     refresh_pool_locked(now);
@@ -477,13 +458,16 @@ void market_service::on_reading(time_point at, const reading& r, const std::arra
 }
 
 asio::awaitable<void> market_service::tick() {
+    {
+        auto op = sync();
+        co_await std::move(op);
+    }
     std::lock_guard lk(mutex_);
     if (!st_->ready) co_return;
     expire_locked(clock::now());
     st_->poll_external = true;
     if (!st_->pending.empty()) enqueue_locked();
     else start_flush_locked();
-    co_return;
 }
 
 }  // namespace solgrid::domain::market

@@ -11,11 +11,21 @@
 // and the service rebuilds itself from the database (the truth) before it
 // takes another order; until then orders are refused with storage_unavailable.
 //
+// Several instances on one database (docs/market.md "Several instances"):
+// every commit moves the stored market version on from the one this instance
+// last read, or fails with market_conflict when another instance moved it
+// first; then the service rebuilds from the database and runs the conflicted
+// requests again (bounded), so matching happens once, on the current book.
+// Optimistic on purpose: no read before matching, so one instance alone pays
+// one UPDATE per group commit and nothing per order (bench/market unchanged).
+// Reads call sync() first: one SELECT of the version, a rebuild when it moved.
+//
 // Any thread may call. Coroutines resume on the caller's executor.
 #pragma once
 
 #include "domain/market/market_types.hpp"
 #include "domain/market/order_book.hpp"
+#include "domain/market/settlement.hpp"
 #include "domain/ports.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +43,10 @@
 #include <vector>
 
 namespace solgrid::domain::market {
+
+namespace detail {
+struct queued_reading;
+}
 
 struct market_settings {
     std::string currency = "KRW";
@@ -115,6 +129,11 @@ public:
                                                               const std::array<std::optional<double>, 4>& meter_wh,
                                                               const relay_state& relays)>;
     void set_settlement(settle_fn f);
+    // The real settlement (what the app uses): each stored reading is settled
+    // against the newest reading settled by any instance (stored with the
+    // market's version), and a conflicted commit's readings are not counted
+    // twice (the settlement is restored to its last committed state).
+    void set_settlement(settlement_config c);
 
     asio::awaitable<place_outcome> place(order_request r);
     // `household`: only that holder's order may be cancelled (nullopt: any).
@@ -127,8 +146,15 @@ public:
     void on_reading(time_point at, const reading& r, const std::array<std::optional<double>, 4>& meter_wh);
 
     // Expires due orders and picks up ledger entries appended by another
-    // process (`solgrid ledger adjust`); the app calls it every ~2 s.
+    // process (`solgrid ledger adjust`) or another instance; the app calls it
+    // every ~2 s.
     asio::awaitable<void> tick();
+
+    // Brings memory up to the stored market: one SELECT of the version, and
+    // when another instance moved it, a rebuild from the database (after the
+    // commit in flight). Call before answering from memory. Never throws: on
+    // a storage error memory is shown as it is.
+    asio::awaitable<void> sync();
 
     // Why household i's relay must stay off (nullopt: it may be on).
     std::optional<std::string> relay_block(std::size_t household) const;
@@ -140,8 +166,8 @@ public:
     std::optional<std::int64_t> last_price() const;
 
     // Since start (for /metrics): orders answered 201, refused (400/409
-    // kinds), cancelled by their owner, trades made (counted when matched: a
-    // failed commit's trades are counted though rolled back), orders open now.
+    // kinds), cancelled by their owner, trades stored by this instance's
+    // commits (a conflicted or failed commit's are not), orders open now.
     struct activity {
         std::uint64_t orders_accepted = 0, orders_refused = 0, orders_cancelled = 0, trades = 0;
         std::size_t open_orders = 0;
@@ -158,6 +184,7 @@ public:
 private:
     struct state;
     struct ticket;
+    using queued_reading = detail::queued_reading;
 
     // group commit
     std::shared_ptr<ticket> enqueue_locked();
@@ -165,8 +192,16 @@ private:
     asio::awaitable<void> flush();
     asio::awaitable<void> wait(std::shared_ptr<ticket> t);
     void complete(const std::shared_ptr<ticket>& t, std::exception_ptr error);
-    asio::awaitable<void> rebuild();
-    asio::awaitable<void> rebuild_until_done();
+    // Both return the ticket of requests that queued on the replaced state
+    // while the snapshot was read (the caller completes it: they must run again).
+    // `unsettled` (when given) receives the readings the replaced state had
+    // settled but not stored; replay_locked() settles them again.
+    asio::awaitable<std::shared_ptr<ticket>> rebuild(std::vector<queued_reading>* unsettled = nullptr);
+    asio::awaitable<std::shared_ptr<ticket>> rebuild_until_done(std::vector<queued_reading>* unsettled = nullptr);
+    asio::awaitable<bool> sync_moved();  // sync(); true when it rebuilt
+    void settle_locked(time_point at, const reading& r, const std::array<std::optional<double>, 4>& meter_wh,
+                       const relay_state& relays);
+    void replay_locked(std::vector<queued_reading>& readings);
     asio::awaitable<void> pick_up_external(std::int64_t before);
     // events and relays
     std::vector<std::string> rooms_for(const std::string& holder) const;
@@ -192,6 +227,9 @@ private:
     market_settings s_;
     relay_hooks relays_;
     settle_fn settle_;
+    // set_settlement(settlement_config): the working settlement and a copy
+    // as of the last commit that stored one of its readings (under mutex_).
+    std::optional<settlement> settlement_, settlement_committed_;
 
     mutable std::mutex mutex_;
     std::unique_ptr<state> st_;

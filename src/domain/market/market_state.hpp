@@ -1,7 +1,7 @@
 // Internal to the market service (not for other layers): its state in
 // memory, the group commit's ticket, and the small integer rules its parts
-// share. Included by market_service.cpp, market_commit.cpp and
-// market_views.cpp only.
+// share. Included by market_service.cpp, market_commit.cpp,
+// market_requests.cpp and market_views.cpp only.
 #pragma once
 
 #include "domain/market/market_service.hpp"
@@ -34,6 +34,15 @@ inline std::int64_t buy_reserve(std::int64_t remaining_wh, std::int64_t price) {
 }
 
 inline const std::array<std::string, 5> holders{"A", "B", "C", "D", "pool"};
+
+// A reading the pending batch settled, kept until that batch is stored: a
+// conflicted or failed commit settles it again on the rebuilt state.
+struct queued_reading {
+    time_point at{};
+    reading value;
+    std::array<std::optional<double>, 4> meter_wh;
+    relay_state relays;
+};
 
 struct event_out {
     std::vector<std::string> rooms;  // empty: everyone
@@ -69,6 +78,10 @@ struct market_service::state {
     std::optional<std::int64_t> last_price;
     std::optional<std::int64_t> pool_order;  // the pool's standing sell order
     int soc = -1;                            // newest reading's SoC, -1 before the first
+    std::int64_t version = 0;                // the stored market version this state is at
+    std::int64_t resync_to = 0;              // sync() saw this stored version: rebuild unless reached
+    std::optional<settle_point> settled;     // the newest reading settled (by any instance)
+    bool settle_dirty = false;               // settlement_ advanced since the last batch was taken
     bool ready = false;                      // loaded and consistent with the store
     bool flushing = false, poll_external = false, enforce_due = false;
     bool book_changed = false;
@@ -78,6 +91,7 @@ struct market_service::state {
     std::unordered_map<std::int64_t, std::pair<bool, std::size_t>> pending_index;  // id -> (new?, index)
     std::shared_ptr<ticket> pending_ticket;
     std::vector<detail::event_out> pending_events;
+    std::vector<detail::queued_reading> pending_readings;
     std::set<std::string> touched_holders;
     boost::asio::any_io_executor ex;
     fills f;

@@ -9,7 +9,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,23 +60,48 @@ struct trade_record {
     bool operator==(const trade_record&) const = default;
 };
 
+// The newest reading the market has settled (by whichever instance): the
+// next reading's interval starts there. Stored with the market's version.
+struct settle_point {
+    time_point at{};
+    reading value;
+    std::array<std::optional<double>, 4> meter_wh;
+};
+
+// Several instances on one database (docs/market.md "Several instances"):
+// a commit computed from a market state older than the stored one. Nothing
+// of the batch was stored; the service rebuilds from the database and runs
+// the requests again. Not a storage failure.
+class market_conflict : public std::runtime_error {
+public:
+    market_conflict() : std::runtime_error("another instance changed the market since this one read it") {}
+};
+
 // Everything one group commit stores, in one transaction, in this order:
-// new orders, changed orders (their fill state as of the end of the batch),
-// trades, then the ledger entries (chained after the current head).
+// the market's version (guarded: see market_store::commit), new orders,
+// changed orders (their fill state as of the end of the batch), trades, the
+// ledger entries (chained after the current head), the newest settled reading.
 struct market_batch {
+    std::int64_t version = 0;  // the stored market version this batch was computed from
     std::vector<order_record> new_orders;
     std::vector<order_record> changed_orders;
     std::vector<trade_record> trades;
     std::vector<ledger_draft> entries;
-    bool empty() const { return new_orders.empty() && changed_orders.empty() && trades.empty() && entries.empty(); }
+    std::optional<settle_point> settled;  // set when the batch settled a reading
+    bool empty() const {
+        return new_orders.empty() && changed_orders.empty() && trades.empty() && entries.empty() && !settled;
+    }
 };
 
-// What the service rebuilds itself from at start and after a failed commit.
+// What the service rebuilds itself from at start, after a failed commit and
+// when another instance changed the market.
 struct market_snapshot {
+    std::int64_t version = 0;               // read before everything else
     std::vector<order_record> open_orders;  // by id (= time priority)
     balances accounts;                      // market_accounts
     std::int64_t max_order_id = 0, max_trade_id = 0, ledger_head_id = 0;
     std::optional<std::int64_t> last_price;  // of the newest trade
+    std::optional<settle_point> settled;
 };
 
 struct trade_query {
@@ -98,11 +125,17 @@ class market_store {
 public:
     virtual ~market_store() = default;
     // One transaction; nothing of the batch is stored when it throws.
+    // Its first statement moves the stored market version from b.version to
+    // b.version + 1, and only from there: when another instance committed
+    // since (the stored version is not b.version) it throws market_conflict.
     // Returns the ids of the first and last ledger entries it appended
     // ({0, 0}: none), so the caller can tell whether someone else (the
     // `solgrid ledger adjust` CLI) appended in between.
     virtual asio::awaitable<std::pair<std::int64_t, std::int64_t>> commit(market_batch b) = 0;
     virtual asio::awaitable<market_snapshot> load() = 0;
+    // The stored market version alone (one SELECT): has another instance
+    // changed the market since this one loaded it?
+    virtual asio::awaitable<std::int64_t> version() = 0;
     // Newest first. household empty: every household's.
     virtual asio::awaitable<std::vector<order_record>> orders(std::optional<std::string> household, bool open_only,
                                                               std::size_t limit) = 0;

@@ -109,12 +109,28 @@ settlement::settlement(settlement_config c) : cfg_(std::move(c)) {
     for (const auto& [k, w] : cfg_.shares) share_sum_ += w;
 }
 
-std::vector<ledger_draft> settlement::on_reading(const settle_input& in) {
+settlement::sample settlement::to_sample(const settle_input& in) {
     sample now;
     now.at_ms = floor_ms(in.at);
     now.soc = std::clamp(in.value.soc, 0, 100);
     now.solar_mw = to_mw(in.value.solar_w);
     for (std::size_t h = 0; h < now.meter_mwh.size(); ++h) now.meter_mwh[h] = to_mwh(in.meter_wh[h]);
+    return now;
+}
+
+std::optional<std::int64_t> settlement::baseline_ms() const {
+    if (!prev_) return std::nullopt;
+    return prev_->at_ms;
+}
+
+void settlement::rebase(const settle_input& in) {
+    prev_ = to_sample(in);
+    pending_ = 0;  // as after a gap: the discharge before it was someone else's to allocate
+    weight_ = {};
+}
+
+std::vector<ledger_draft> settlement::on_reading(const settle_input& in) {
+    const sample now = to_sample(in);
 
     std::vector<ledger_draft> out;
     if (!prev_) {  // the first reading only sets the baseline

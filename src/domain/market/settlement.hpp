@@ -60,6 +60,14 @@ public:
     // passes market::check; `at` = in.at; `reference` names the interval.
     std::vector<ledger_draft> on_reading(const settle_input& in);
 
+    // Several instances (docs/market.md "Several instances"): the time (ms)
+    // of the reading the next interval starts at (nullopt before the first),
+    // and rebase(): make `in` that reading, as if it had been fed here — it
+    // was settled elsewhere. Carries and the solar integral are kept; the
+    // pending discharge and the weights restart as after a gap.
+    std::optional<std::int64_t> baseline_ms() const;
+    void rebase(const settle_input& in);
+
     // Diagnostics (tests, logs). Energy integrated since construction, in
     // half-microjoules (1 Wh = units_per_wh): exact, never rounded.
     static constexpr std::int64_t units_per_wh = 7'200'000'000;  // 2 x 3.6e9 uJ
@@ -75,6 +83,7 @@ private:
         std::array<std::optional<std::int64_t>, 4> meter_mwh;
     };
 
+    static sample to_sample(const settle_input& in);
     void credit_solar(__int128 units, std::vector<posting>& out);
     // Metered deltas of this interval (mWh, nullopt: no usable delta).
     std::array<std::optional<std::int64_t>, 4> meter_deltas(const sample& now, std::int64_t dt_ms) const;
