@@ -8,7 +8,8 @@
 // Several instances (bench/cluster): --ports P1,P2,P3 spreads the clients
 // round-robin over them (and the POST connections: give a multiple of the
 // port count), --pid PID1,PID2,PID3 sums their CPU and RSS, and --redis-pid
-// adds Redis's CPU per stored reading (event).
+// adds Redis's CPU per stored reading (event; from schedstat, in ns: Redis
+// uses too little CPU for clock ticks).
 //
 // It must not be the bottleneck, so it is as cheap per message as we can
 // make it: one thread, raw non-blocking sockets on one edge-triggered
@@ -33,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -63,6 +65,19 @@ double cpu_seconds(int pid) {
     if (f.size() < 13) return 0;
     // fields after "(comm)": state is index 0; utime 11, stime 12
     return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// On-CPU time of every thread of `pid` in nanoseconds (/proc/PID/task/*/schedstat):
+// for a process that uses little CPU (Redis), where clock ticks (10 ms) are too coarse.
+double sched_cpu_seconds(int pid) {
+    double sum = 0;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "schedstat");
+        double ns = 0;
+        if (in >> ns) sum += ns / 1e9;
+    }
+    return sum;
 }
 
 long rss_kb(int pid) {
@@ -465,11 +480,11 @@ int main(int argc, char** argv) {
                 b->connected ? double(rss_after - rss_before) / double(b->connected) : 0.0);
     if (idle) return b->connected == static_cast<std::size_t>(clients) ? 0 : 1;
 
-    double cpu0 = cpu_seconds(pids), own0 = own_cpu_seconds(), redis0 = redis_pid ? cpu_seconds(redis_pid) : 0;
+    double cpu0 = cpu_seconds(pids), own0 = own_cpu_seconds(), redis0 = redis_pid ? sched_cpu_seconds(redis_pid) : 0;
     auto start = clock_type::now();
     b->latencies_ms.reserve(static_cast<std::size_t>(std::max(1.0, rate) * duration) * b->connected + 1024);
     b->post(post_conns, rate, std::chrono::milliseconds(static_cast<long>(duration * 1000)), std::chrono::seconds(5));
-    double cpu1 = cpu_seconds(pids), own1 = own_cpu_seconds(), redis1 = redis_pid ? cpu_seconds(redis_pid) : 0;
+    double cpu1 = cpu_seconds(pids), own1 = own_cpu_seconds(), redis1 = redis_pid ? sched_cpu_seconds(redis_pid) : 0;
     double secs = std::chrono::duration<double>(clock_type::now() - start).count();
     std::uint64_t expected = b->posted * b->connected;
     std::printf("posts: %llu stored (%.0f/s); delivered %llu of %llu expected (%.3f%%)\n",
@@ -490,7 +505,7 @@ int main(int argc, char** argv) {
                 secs, b->delivered ? (cpu1 - cpu0) * 1e6 / double(b->delivered) : 0.0,
                 b->delivered ? (cpu1 - cpu0) * 1e6 / double(b->delivered) : 0.0);
     if (redis_pid)
-        std::printf("redis CPU: %.2f s = %.2f us per event (%llu events)\n", redis1 - redis0,
+        std::printf("redis CPU: %.4f s = %.2f us per event (%llu events)\n", redis1 - redis0,
                     b->posted ? (redis1 - redis0) * 1e6 / double(b->posted) : 0.0, (unsigned long long)b->posted);
     if (b->dropped) std::printf("clients dropped by the server: %zu\n", b->dropped);
     std::printf("load generator CPU: %.2f s = %.2f us per delivered message\n", own1 - own0,
