@@ -160,11 +160,13 @@ export async function startCluster({ instances = 3, env = {}, restartableRedis =
 
 // ---- what an instance says about itself --------------------------------------------
 
-// The value of a /metrics series without labels (undefined when absent).
+// The value of a /metrics series, summed over its label sets (undefined when absent).
 export async function metric(instance, name) {
-  const text = await (await fetch(`${instance.url}/metrics`)).text();
-  const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'));
-  return m ? Number(m[1]) : undefined;
+  const res = await fetch(`${instance.url}/metrics`);
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+  return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
 }
 
 export async function healthz(instance) {
