@@ -15,7 +15,12 @@
 //     the same id, and get the readings posted while they were away;
 //   - Redis stopped: each instance still delivers its own posts to its own
 //     clients, /metrics and /healthz say Redis is gone; Redis back: they
-//     say so and cross-instance delivery resumes.
+//     say so and cross-instance delivery resumes;
+//   - a session the Node server stored is recovered by solgrid, and the
+//     other way round (the adapter's sio:session:<pid> format).
+// Needs MariaDB (SOLGRID_TEST_MYSQL_*: `make test`, or
+// `eval "$(scripts/mariadb-test-server start)"`); starts its own Redis
+// (it stops and restarts it), nginx and instances, all stopped by PID.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
