@@ -113,6 +113,7 @@ struct connection {
     std::string out;      // bytes the kernel has not taken yet
     // client
     bool joined = false;
+    std::size_t server = 0;  // index into the servers it was given
     // poster
     std::uint64_t sent_seq = 0;  // the POST awaiting its answer (0: none)
     std::uint64_t k = 0;         // this poster's next POST number
@@ -122,12 +123,14 @@ struct connection {
 
 class bench {
 public:
-    bench(std::vector<sockaddr_in> servers, int source_ips) : servers_(std::move(servers)), source_ips_(source_ips) {
+    bench(std::vector<sockaddr_in> servers, int source_ips)
+        : connected_per_server(servers.size()), servers_(std::move(servers)), source_ips_(source_ips) {
         ep_ = epoll_create1(EPOLL_CLOEXEC);
     }
 
     // statistics
     std::size_t connected = 0, failed = 0, dropped = 0;
+    std::vector<std::size_t> connected_per_server;
     std::uint64_t delivered = 0, posted = 0, seq = 0;
     std::vector<double> latencies_ms, post_ms;
     std::vector<clock_type::time_point> sent_at{1};  // seq → POST time (index 0 unused)
@@ -206,6 +209,7 @@ private:
         auto c = std::make_unique<connection>();
         c->role = role;
         c->fd = fd;
+        c->server = which % servers_.size();
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.ptr = c.get();
@@ -363,6 +367,7 @@ private:
         } else if (msg.rfind("40", 0) == 0 && !c.joined) {
             c.joined = true;
             ++connected;
+            ++connected_per_server[c.server];
         }
     }
 
@@ -476,6 +481,11 @@ int main(int argc, char** argv) {
     long rss_after = rss_kb(pids);
     std::printf("clients connected: %zu of %d (failed %zu) in %.1f s\n", b->connected, clients, b->failed,
                 std::chrono::duration<double>(clock_type::now() - t0).count());
+    if (ports.size() > 1) {
+        std::printf("clients per port:");
+        for (std::size_t k = 0; k < ports.size(); ++k) std::printf(" %d %zu", ports[k], b->connected_per_server[k]);
+        std::printf("\n");
+    }
     std::printf("server RSS: %ld KB before, %ld KB with clients: %.2f KB per connection\n", rss_before, rss_after,
                 b->connected ? double(rss_after - rss_before) / double(b->connected) : 0.0);
     if (idle) return b->connected == static_cast<std::size_t>(clients) ? 0 : 1;

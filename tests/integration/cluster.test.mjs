@@ -25,9 +25,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import https from 'node:https';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
-import { postJson } from './lib/server.mjs';
+import { postJson, repoRoot } from './lib/server.mjs';
 import { closeAll, waitUntil, toBuffer, sunFields } from './lib/sio.mjs';
 import { startCluster, metric, healthz } from './lib/cluster.mjs';
 import { startNodeSioServer } from './lib/node-sio-redis-server.mjs';
@@ -356,6 +357,24 @@ test('recovery across implementations: a session the Node server stored recovers
     assert.equal(readings(c, missed.lux).length, 1);
     c.socket.disconnect();
   }
+});
+
+// bench/cluster's mode of build/sio-bench (counts only; figures are bench/'s business).
+test('sio-bench over several instances: its clients spread over them, every reading to every client', async () => {
+  const ports = cluster.instances.map((s) => s.port);
+  const pids = cluster.instances.map((s) => s.child.pid);
+  const { stdout } = await run(path.join(repoRoot, 'build/sio-bench'), [
+    '--ports', ports.join(','), '--pid', pids.join(','), '--redis-pid', String(cluster.redis.pid),
+    '--clients', '30', '--rate', '20', '--duration', '1', '--post-conns', String(ports.length), '--settle', '0.3',
+  ], { timeout: 60000 });
+  assert.match(stdout, /clients connected: 30 of 30 \(failed 0\)/);
+  assert.match(stdout, new RegExp(`clients per port:${ports.map((p) => ` ${p} ${30 / ports.length}`).join('')}\n`), stdout);
+  const m = stdout.match(/posts: (\d+) stored .*delivered (\d+) of (\d+) expected/);
+  assert.ok(m, stdout);
+  assert.ok(Number(m[1]) >= 15, stdout);
+  assert.equal(Number(m[2]), Number(m[1]) * 30, stdout);
+  assert.match(stdout, /server CPU: [\d.]+ s over [\d.]+ s = [\d.]+ us per delivered message/);
+  assert.match(stdout, /redis CPU: [\d.]+ s = [\d.]+ us per event \(\d+ events\)/);
 });
 
 test('no client got any reading twice', () => {
