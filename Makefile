@@ -34,6 +34,7 @@ test-integration: build
 bench: build
 	bench/http-ingest
 	bench/realtime
+	bench/cluster
 	bench/auth-overhead
 	bench/market
 	build/matching-bench

@@ -5,6 +5,11 @@
 // /proc/PID/stat), and server RSS per connection (from /proc/PID/status).
 //   sio-bench --port 5000 --pid PID --clients 1000 --rate 100 --duration 10
 //   sio-bench --port 5000 --pid PID --clients 10000 --idle
+// Several instances (bench/cluster): --ports P1,P2,P3 spreads the clients
+// round-robin over them (and the POST connections: give a multiple of the
+// port count), --pid PID1,PID2,PID3 sums their CPU and RSS, and --redis-pid
+// adds Redis's CPU per stored reading (event; from schedstat, in ns: Redis
+// uses too little CPU for clock ticks).
 //
 // It must not be the bottleneck, so it is as cheap per message as we can
 // make it: one thread, raw non-blocking sockets on one edge-triggered
@@ -29,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -59,6 +65,19 @@ double cpu_seconds(int pid) {
     if (f.size() < 13) return 0;
     // fields after "(comm)": state is index 0; utime 11, stime 12
     return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// On-CPU time of every thread of `pid` in nanoseconds (/proc/PID/task/*/schedstat):
+// for a process that uses little CPU (Redis), where clock ticks (10 ms) are too coarse.
+double sched_cpu_seconds(int pid) {
+    double sum = 0;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "schedstat");
+        double ns = 0;
+        if (in >> ns) sum += ns / 1e9;
+    }
+    return sum;
 }
 
 long rss_kb(int pid) {
@@ -94,6 +113,7 @@ struct connection {
     std::string out;      // bytes the kernel has not taken yet
     // client
     bool joined = false;
+    std::size_t server = 0;  // index into the servers it was given
     // poster
     std::uint64_t sent_seq = 0;  // the POST awaiting its answer (0: none)
     std::uint64_t k = 0;         // this poster's next POST number
@@ -103,12 +123,14 @@ struct connection {
 
 class bench {
 public:
-    bench(sockaddr_in server, int source_ips) : server_(server), source_ips_(source_ips) {
+    bench(std::vector<sockaddr_in> servers, int source_ips)
+        : connected_per_server(servers.size()), servers_(std::move(servers)), source_ips_(source_ips) {
         ep_ = epoll_create1(EPOLL_CLOEXEC);
     }
 
     // statistics
     std::size_t connected = 0, failed = 0, dropped = 0;
+    std::vector<std::size_t> connected_per_server;
     std::uint64_t delivered = 0, posted = 0, seq = 0;
     std::vector<double> latencies_ms, post_ms;
     std::vector<clock_type::time_point> sent_at{1};  // seq → POST time (index 0 unused)
@@ -134,7 +156,7 @@ public:
         start_ = clock_type::now();
         until_ = start_ + duration;
         for (int k = 0; k < conns; ++k) {
-            auto c = open(connection::kind::poster);
+            auto c = open(connection::kind::poster, 0, static_cast<std::size_t>(k));
             if (!c) continue;
             c->stride = conns;
             c->offset = k;
@@ -167,7 +189,9 @@ private:
         return start_ + std::chrono::nanoseconds(static_cast<long long>((double(p.k) * p.stride + p.offset) * 1e9 / rate_));
     }
 
-    connection* open(connection::kind role, in_addr_t source = 0) {
+    // Connects to servers_[which % servers_.size()].
+    connection* open(connection::kind role, in_addr_t source, std::size_t which) {
+        const auto& server = servers_[which % servers_.size()];
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return nullptr;
         int one = 1;
@@ -178,13 +202,14 @@ private:
             src.sin_addr.s_addr = source;
             bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
         }
-        if (::connect(fd, reinterpret_cast<const sockaddr*>(&server_), sizeof server_) != 0 && errno != EINPROGRESS) {
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server) != 0 && errno != EINPROGRESS) {
             ::close(fd);
             return nullptr;
         }
         auto c = std::make_unique<connection>();
         c->role = role;
         c->fd = fd;
+        c->server = which % servers_.size();
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.ptr = c.get();
@@ -195,7 +220,7 @@ private:
 
     void open_client(int i) {
         in_addr_t src = source_ips_ > 1 ? htonl(0x7f000001u + static_cast<unsigned>(i % source_ips_)) : 0;
-        if (!open(connection::kind::client, src)) ++failed;
+        if (!open(connection::kind::client, src, static_cast<std::size_t>(i))) ++failed;
     }
 
     void poll(clock_type::duration wait) {
@@ -342,6 +367,7 @@ private:
         } else if (msg.rfind("40", 0) == 0 && !c.joined) {
             c.joined = true;
             ++connected;
+            ++connected_per_server[c.server];
         }
     }
 
@@ -382,7 +408,7 @@ private:
         if (rate_ <= 0) send_post(p);  // flat out: the next one at once
     }
 
-    sockaddr_in server_;
+    std::vector<sockaddr_in> servers_;
     int source_ips_;
     int ep_;
     std::vector<std::unique_ptr<connection>> conns_;
@@ -395,13 +421,28 @@ private:
 
 }  // namespace
 
+double cpu_seconds(const std::vector<int>& pids) {
+    double sum = 0;
+    for (int pid : pids) sum += cpu_seconds(pid);
+    return sum;
+}
+
+long rss_kb(const std::vector<int>& pids) {
+    long sum = 0;
+    for (int pid : pids) sum += rss_kb(pid);
+    return sum;
+}
+
 int main(int argc, char** argv) {
     CLI::App cli{"solgrid real-time load generator"};
-    int port = 5000, pid = 0, clients = 100, post_conns = 4, source_ips = 1;
+    int port = 5000, clients = 100, post_conns = 4, source_ips = 1, redis_pid = 0;
+    std::vector<int> pids, ports;
     double rate = 100, duration = 10, settle = 2;
     bool idle = false;
     cli.add_option("--port", port, "server port")->capture_default_str();
-    cli.add_option("--pid", pid, "server PID (for CPU and RSS)")->required();
+    cli.add_option("--ports", ports, "several servers: clients and POST connections round-robin over them")->delimiter(',');
+    cli.add_option("--pid", pids, "server PID(s) (for CPU and RSS; several: summed)")->required()->delimiter(',');
+    cli.add_option("--redis-pid", redis_pid, "redis-server's PID: its CPU per stored reading");
     cli.add_option("--clients", clients, "WebSocket clients")->capture_default_str();
     cli.add_option("--rate", rate, "POSTs per second (0 = flat out)")->capture_default_str();
     cli.add_option("--duration", duration, "seconds of posting")->capture_default_str();
@@ -422,28 +463,38 @@ int main(int argc, char** argv) {
         clients = static_cast<int>(lim.rlim_cur) - 64;  // keep a few for /proc and the posters
         std::printf("open-file limit %llu: clients capped at %d\n", (unsigned long long)lim.rlim_cur, clients);
     }
-    sockaddr_in server{};
-    server.sin_family = AF_INET;
-    server.sin_port = htons(static_cast<std::uint16_t>(port));
-    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    auto b = std::make_unique<bench>(server, source_ips);
+    if (ports.empty()) ports.push_back(port);
+    std::vector<sockaddr_in> servers;
+    for (int p : ports) {
+        sockaddr_in server{};
+        server.sin_family = AF_INET;
+        server.sin_port = htons(static_cast<std::uint16_t>(p));
+        server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        servers.push_back(server);
+    }
+    auto b = std::make_unique<bench>(std::move(servers), source_ips);
 
-    long rss_before = rss_kb(pid);
+    long rss_before = rss_kb(pids);
     auto t0 = clock_type::now();
     b->connect_clients(clients, std::chrono::seconds(120));
     b->run_for(std::chrono::milliseconds(static_cast<long>(settle * 1000)));
-    long rss_after = rss_kb(pid);
+    long rss_after = rss_kb(pids);
     std::printf("clients connected: %zu of %d (failed %zu) in %.1f s\n", b->connected, clients, b->failed,
                 std::chrono::duration<double>(clock_type::now() - t0).count());
+    if (ports.size() > 1) {
+        std::printf("clients per port:");
+        for (std::size_t k = 0; k < ports.size(); ++k) std::printf(" %d %zu", ports[k], b->connected_per_server[k]);
+        std::printf("\n");
+    }
     std::printf("server RSS: %ld KB before, %ld KB with clients: %.2f KB per connection\n", rss_before, rss_after,
                 b->connected ? double(rss_after - rss_before) / double(b->connected) : 0.0);
     if (idle) return b->connected == static_cast<std::size_t>(clients) ? 0 : 1;
 
-    double cpu0 = cpu_seconds(pid), own0 = own_cpu_seconds();
+    double cpu0 = cpu_seconds(pids), own0 = own_cpu_seconds(), redis0 = redis_pid ? sched_cpu_seconds(redis_pid) : 0;
     auto start = clock_type::now();
     b->latencies_ms.reserve(static_cast<std::size_t>(std::max(1.0, rate) * duration) * b->connected + 1024);
     b->post(post_conns, rate, std::chrono::milliseconds(static_cast<long>(duration * 1000)), std::chrono::seconds(5));
-    double cpu1 = cpu_seconds(pid), own1 = own_cpu_seconds();
+    double cpu1 = cpu_seconds(pids), own1 = own_cpu_seconds(), redis1 = redis_pid ? sched_cpu_seconds(redis_pid) : 0;
     double secs = std::chrono::duration<double>(clock_type::now() - start).count();
     std::uint64_t expected = b->posted * b->connected;
     std::printf("posts: %llu stored (%.0f/s); delivered %llu of %llu expected (%.3f%%)\n",
@@ -463,6 +514,9 @@ int main(int argc, char** argv) {
     std::printf("server CPU: %.2f s over %.1f s = %.2f us per delivered message (%.2f s per million)\n", cpu1 - cpu0,
                 secs, b->delivered ? (cpu1 - cpu0) * 1e6 / double(b->delivered) : 0.0,
                 b->delivered ? (cpu1 - cpu0) * 1e6 / double(b->delivered) : 0.0);
+    if (redis_pid)
+        std::printf("redis CPU: %.4f s = %.2f us per event (%llu events)\n", redis1 - redis0,
+                    b->posted ? (redis1 - redis0) * 1e6 / double(b->posted) : 0.0, (unsigned long long)b->posted);
     if (b->dropped) std::printf("clients dropped by the server: %zu\n", b->dropped);
     std::printf("load generator CPU: %.2f s = %.2f us per delivered message\n", own1 - own0,
                 b->delivered ? (own1 - own0) * 1e6 / double(b->delivered) : 0.0);

@@ -53,6 +53,8 @@ test('the prefix holds the binary, the dashboard, .env.example and the unit', ()
   assert.deepEqual(readFileSync(path.join(prefix, 'share/solgrid/www/index.html')), readFileSync(path.join(dist, 'index.html')));
   assert.ok(existsSync(path.join(prefix, 'share/solgrid/www/assets')));
   assert.deepEqual(readFileSync(path.join(prefix, 'share/solgrid/.env.example')), readFileSync(path.join(repoRoot, '.env.example')));
+  for (const site of ['nginx.conf', 'nginx-cluster.conf'])
+    assert.deepEqual(readFileSync(path.join(prefix, 'share/solgrid', site)), readFileSync(path.join(repoRoot, 'deploy', site)));
   const unit = readFileSync(path.join(prefix, 'lib/systemd/system/solgrid.service'), 'utf8');
   assert.match(unit, new RegExp(`^ExecStart=${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} serve$`, 'm'));
   assert.match(unit, /^Type=notify$/m);

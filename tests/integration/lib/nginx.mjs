@@ -90,7 +90,12 @@ async function canConnect(port) {
 // ({ httpPort, httpsPort, upstreamPort, cert, key }) under the prefix `dir`;
 // resolves once it listens on both ports. stop() ends it by PID.
 export async function startNginx(dir, ports, readTimeoutMs) {
-  writeFileSync(path.join(dir, 'site.conf'), renderSite(ports, readTimeoutMs));
+  return startNginxSite(dir, renderSite(ports, readTimeoutMs), ports);
+}
+
+// The same with a site already rendered (lib/cluster.mjs: deploy/nginx-cluster.conf).
+export async function startNginxSite(dir, siteText, ports) {
+  writeFileSync(path.join(dir, 'site.conf'), siteText);
   writeFileSync(path.join(dir, 'nginx.conf'), mainConfig(dir));
   const args = ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')];
   execFileSync(NGINX, [...args, '-t'], { stdio: 'pipe' });
@@ -108,6 +113,7 @@ export async function startNginx(dir, ports, readTimeoutMs) {
   }
   if (child.exitCode !== null) throw new Error(`nginx exited: ${output}${readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
   return {
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid, 'SIGTERM');  // fast shutdown of the master and its worker
