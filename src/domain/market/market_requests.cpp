@@ -61,14 +61,8 @@ asio::awaitable<place_outcome> market_service::place(order_request r) {
             }
             continue;
         }
-        bool conflicted = false;
-        try {
-            auto done = wait(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
-            co_await std::move(done);
-        } catch (const market_conflict&) {
-            conflicted = true;
-        }
-        if (!conflicted) break;
+        auto done = committed(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
+        if (co_await std::move(done)) break;
         if (attempt + 1 >= max_conflict_retries) throw too_many_conflicts();
     }
     {
@@ -76,6 +70,16 @@ asio::awaitable<place_outcome> market_service::place(order_request r) {
         ++counts_.orders_accepted;
     }
     co_return out;
+}
+
+asio::awaitable<bool> market_service::committed(std::shared_ptr<ticket> t) {
+    try {
+        auto done = wait(std::move(t));
+        co_await std::move(done);
+    } catch (const market_conflict&) {
+        co_return false;
+    }
+    co_return true;
 }
 
 asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::optional<std::string> household) {
@@ -98,14 +102,8 @@ asio::awaitable<cancel_outcome> market_service::cancel(std::int64_t id, std::opt
             }
         }
         if (!t) break;
-        bool conflicted = false;
-        try {
-            auto done = wait(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
-            co_await std::move(done);
-        } catch (const market_conflict&) {
-            conflicted = true;
-        }
-        if (!conflicted) {
+        auto done = committed(std::move(t));  // named: no temporary inside co_await (GCC 12, README)
+        if (co_await std::move(done)) {
             std::lock_guard lk(mutex_);
             ++counts_.orders_cancelled;
             co_return out;

@@ -191,6 +191,8 @@ private:
     void start_flush_locked();
     asio::awaitable<void> flush();
     asio::awaitable<void> wait(std::shared_ptr<ticket> t);
+    // wait(), false if the commit lost to another instance (run the request again).
+    asio::awaitable<bool> committed(std::shared_ptr<ticket> t);
     void complete(const std::shared_ptr<ticket>& t, std::exception_ptr error);
     // Both return the ticket of requests that queued on the replaced state
     // while the snapshot was read (the caller completes it: they must run again).
