@@ -62,7 +62,11 @@ for (const mode of ['default', 'websocket']) {
       what: `the python client's connection_response (stderr: ${py.stderr()})`,
     });
     assert.deepEqual(hello.data, { status: 'connected' });
-    const connected = py.lines.find((l) => l.event === 'connected');
+    // Printed once sio.connect() returns, which may be after the first
+    // event's handler ran on python-socketio's thread.
+    const connected = await waitUntil(() => py.lines.find((l) => l.event === 'connected'), {
+      what: `the python client's connected line (stderr: ${py.stderr()})`,
+    });
     assert.equal(connected.transport, 'websocket');  // upgraded, or WebSocket from the start
 
     const reading = { soc: soc++, solar_w: 321.5, lux: 42000 };
