@@ -1,5 +1,6 @@
 #include "redis/cluster_message.hpp"
 
+#include "common/json_text.hpp"
 #include "net/base64.hpp"
 #include "net/ws_codec.hpp"
 #include "redis/msgpack.hpp"
@@ -212,7 +213,9 @@ std::variant<message, std::string> decode_entry(const fields& f) {
 }
 
 std::string encode_data(const json::object& data, const std::vector<std::string>& attachments) {
-    if (attachments.empty()) return json::serialize(data);
+    // Written as solgrid writes JSON for clients (numbers as people write
+    // them; a non-finite number, which JSON cannot hold, as null).
+    if (attachments.empty()) return common::json_text(data);
     return net::base64_encode(msgpack::encode(to_msgpack(data, attachments)));
 }
 

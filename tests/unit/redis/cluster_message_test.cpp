@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace solgrid;
 using namespace solgrid::redis::cluster;
 namespace json = boost::json;
@@ -52,6 +54,11 @@ TEST(ClusterMessage, AJsonBroadcastIsWhatNodeWrites) {
     // JSON.stringify of the adapter's message data, keys in its order.
     EXPECT_EQ(encode_data(broadcast_data(b), {}),
               R"({"packet":{"type":2,"data":["new_sun_data",{"soc":50}]},"opts":{"rooms":[],"except":["sidX"],"flags":{}}})");
+    // Numbers as solgrid writes them for clients; JSON has no infinity (found by fuzz_cluster_entry).
+    b.data = json::array{"e", 2.5, std::numeric_limits<double>::infinity()};
+    b.except.clear();
+    EXPECT_EQ(encode_data(broadcast_data(b), {}),
+              R"({"packet":{"type":2,"data":["e",2.5,null]},"opts":{"rooms":[],"except":[],"flags":{}}})");
 }
 
 TEST(ClusterMessage, ANodeBinaryBroadcastBecomesAttachments) {
