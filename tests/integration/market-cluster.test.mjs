@@ -16,7 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, solgridBin } from './lib/server.mjs';
 import { call } from './lib/http.mjs';
-import { sharedMysql, uniqueDatabase, solgridEnv, mysqlQuery, dropDatabase } from './lib/mariadb.mjs';
+import { sharedMysql, uniqueDatabase, solgridEnv, mysqlQuery, dropDatabase, sqlRows } from './lib/mariadb.mjs';
 
 const run = promisify(execFile);
 const FUND_WH = 1000000;
@@ -28,11 +28,7 @@ for (const kind of ['mysql', 'sqlite']) {
     let dir, env, mysql, database;
     const servers = [];
 
-    const sql = async (text) => {
-      if (kind === 'mysql') return (await mysqlQuery(mysql, text, database)).map((r) => r.join('|'));
-      const { stdout } = await run('sqlite3', [env.DB_PATH, text]);
-      return stdout.split('\n').filter((l) => l.length);
-    };
+    const sql = (text) => sqlRows(kind === 'mysql' ? { mysql, database } : { dbPath: env.DB_PATH }, text);
     const place = async (server, body) => call(server, 'POST', '/api/market/orders', { body });
     const market = async (server) => {
       const r = await call(server, 'GET', '/api/market');

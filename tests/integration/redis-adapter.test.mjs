@@ -8,60 +8,16 @@
 // leaves local delivery working and shows in /healthz and /metrics.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { startServer, postJson, getJson } from './lib/server.mjs';
+import { startRedis, metric } from './lib/cluster.mjs';
+import { waitUntil } from './lib/sio.mjs';
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function startRedis(port, dir) {
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly',
-    'no', '--dir', dir], { stdio: 'ignore' });
-  return {
-    child,
-    async ready() {
-      for (let i = 0; i < 200; i++) {
-        const ok = await new Promise((r) => {
-          const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); });
-          c.on('error', () => r(false));
-        });
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('redis-server did not start');
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(child.pid, 'SIGKILL');
-      await exited;
-    },
-  };
-}
-
-async function until(check, what, limitMs = 15000) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (check, what) => waitUntil(check, { what, timeout: 15000, interval: 50 });
 
 // Every event a client gets, in order: [name, ...args].
 function recorder(socket) {
@@ -77,14 +33,9 @@ async function connected(socket) {
   return socket;
 }
 
-const metric = async (server, name) => {
-  const text = (await getJson(`${server.url}/metrics`)).text;
-  const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'));
-  return m ? Number(m[1]) : undefined;
-};
 
 describe('Redis adapter', () => {
-  let dir, redisPort, redis, redisUrl, env;
+  let redis, env;
   let s1, s2, node, nodeUrl, nodeRedis;
   const clients = [];
   const client = (url, opts = {}) => {
@@ -96,15 +47,11 @@ describe('Redis adapter', () => {
   const post = (server) => postJson(`${server.url}/api/data/solar`, { soc: soc++, solar_w: 100, lux: 20000 });
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'solgrid-redis-'));
-    redisPort = await freePort();
-    redis = startRedis(redisPort, dir);
-    await redis.ready();
-    redisUrl = `redis://127.0.0.1:${redisPort}`;
-    env = { REDIS_URL: redisUrl, PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' };
+    redis = await startRedis({ restartable: true });  // the outage test stops and restarts it
+    env = { REDIS_URL: redis.url, PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' };
     [s1, s2] = await Promise.all([startServer({ env }), startServer({ env })]);
     for (const s of [s1, s2]) await until(async () => (await getJson(`${s.url}/healthz`)).json?.redis?.connected, 'redis');
-    nodeRedis = createClient({ url: redisUrl });
+    nodeRedis = createClient({ url: redis.url });
     nodeRedis.on('error', () => {});
     await nodeRedis.connect();
     const http = createServer();
@@ -118,8 +65,7 @@ describe('Redis adapter', () => {
     node?.close();
     await nodeRedis?.quit().catch(() => {});
     await Promise.all([s1?.stop(), s2?.stop()]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await redis?.destroy();
   });
 
   test('a reading posted to one instance reaches every client of the others and of a Node server, with one offset', async () => {
@@ -217,8 +163,7 @@ describe('Redis adapter', () => {
     const local = (await post(s1)).json.data.soc;
     await until(() => sunOf(ga).includes(local), 'local delivery during the outage');
     assert.ok((await metric(s1, 'solgrid_redis_publish_failures_total')) >= 1);
-    redis = startRedis(redisPort, dir);
-    await redis.ready();
+    await redis.start();  // the same port, empty
     await until(async () => (await metric(s1, 'solgrid_redis_connected')) === 1 &&
       (await metric(s2, 'solgrid_redis_connected')) === 1, 'both adapters back');
     const back = (await post(s1)).json.data.soc;

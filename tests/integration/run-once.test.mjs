@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, getJson, solgridBin } from './lib/server.mjs';
-import { sharedMysql, uniqueDatabase, solgridEnv, mysqlQuery, dropDatabase } from './lib/mariadb.mjs';
+import { sharedMysql, uniqueDatabase, solgridEnv, mysqlQuery, dropDatabase, sqlRows } from './lib/mariadb.mjs';
 
 const run = promisify(execFile);
 const HOUR = 3600e3;
@@ -50,11 +50,7 @@ for (const kind of ['sqlite', 'mysql']) {
     let dir, env, mysql, database;
     const servers = [];
 
-    const sql = async (text) => {
-      if (kind === 'mysql') return (await mysqlQuery(mysql, text, database)).map((r) => r.join('|'));
-      const { stdout } = await run('sqlite3', [env.DB_PATH, text]);
-      return stdout.split('\n').filter((l) => l.length);
-    };
+    const sql = (text) => sqlRows(kind === 'mysql' ? { mysql, database } : { dbPath: env.DB_PATH }, text);
     const insert = async (from, to) => {
       const text = insertSql(from, to);
       if (kind === 'mysql') await mysqlQuery(mysql, text, database);

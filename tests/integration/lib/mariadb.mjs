@@ -83,3 +83,12 @@ export async function startOwnMariadb() {
     destroy() { execFileSync(script, ['stop', server.dir]); },
   };
 }
+
+// Rows of `text` as 'a|b|c' strings, on MariaDB (`mysql` and `database`
+// given) or on a SQLite file (`dbPath`, through the sqlite3 shell): for
+// tests that run the same checks on both backends.
+export async function sqlRows({ mysql, database, dbPath }, text) {
+  if (mysql) return (await mysqlQuery(mysql, text, database)).map((r) => r.join('|'));
+  const { stdout } = await promisify(execFile)('sqlite3', [dbPath, text]);
+  return stdout.split('\n').filter((l) => l.length);
+}
